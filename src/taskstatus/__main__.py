@@ -1,0 +1,5 @@
+"""``python -m taskstatus``: the same as the ``taskstatus`` command."""
+
+from ._cli import main
+
+raise SystemExit(main())
