@@ -155,12 +155,16 @@ def test_sets_match_the_spec() -> None:
 
 def test_lifecycle_and_operation_partition_all_statuses() -> None:
     """Lifecycle and operation are disjoint and together hold all 13."""
-    assert LIFECYCLE_STATUSES.isdisjoint(OPERATION_STATUSES)
+    # Widened to frozenset[TaskStatus]: older typeshed types isdisjoint() with
+    # the set's own item type, and these Literal item types do not overlap.
+    lifecycle: frozenset[TaskStatus] = LIFECYCLE_STATUSES
+    assert lifecycle.isdisjoint(OPERATION_STATUSES)
     assert set(TaskStatus) == LIFECYCLE_STATUSES | OPERATION_STATUSES
 
 
 def test_terminal_and_pollable_are_disjoint_operation_subsets() -> None:
     """Terminal and pollable never overlap and are both operation statuses."""
-    assert TERMINAL_STATUSES.isdisjoint(POLLABLE_STATUSES)
+    terminal: frozenset[TaskStatus] = TERMINAL_STATUSES
+    assert terminal.isdisjoint(POLLABLE_STATUSES)
     assert TERMINAL_STATUSES < OPERATION_STATUSES
     assert POLLABLE_STATUSES < OPERATION_STATUSES

@@ -8,7 +8,9 @@ leniently; `can_transition` and `check_transition` guard its one rule.
 
 from __future__ import annotations
 
-from ._errors import InvalidTransitionError
+from typing import TYPE_CHECKING
+
+from ._errors import InvalidTransitionError, PollTimeoutError, UnexpectedStatusError
 from ._parse import coerce_status, parse_status
 from ._predicates import is_lifecycle, is_operation, is_pollable, is_terminal
 from ._status import (
@@ -26,6 +28,10 @@ from ._status import (
 )
 from ._transition import can_transition, check_transition
 
+if TYPE_CHECKING:
+    from ._poll import PollEvent, poll
+    from ._poll_async import poll_async
+
 __all__ = [
     "LIFECYCLE_STATUSES",
     "OPERATION_STATUSES",
@@ -34,11 +40,14 @@ __all__ = [
     "InvalidTransitionError",
     "LifecycleStatus",
     "OperationStatus",
+    "PollEvent",
+    "PollTimeoutError",
     "PollableStatus",
     "StatusCategory",
     "TaskStatus",
     "TaskStatusValue",
     "TerminalStatus",
+    "UnexpectedStatusError",
     "can_transition",
     "check_transition",
     "coerce_status",
@@ -47,15 +56,30 @@ __all__ = [
     "is_pollable",
     "is_terminal",
     "parse_status",
+    "poll",
+    "poll_async",
 ]
 
+# Polling pulls in logging, dataclasses and random (and poll_async asyncio):
+# they load on first use, so that `import taskstatus` stays cheap (PEP 562).
+_LAZY = {"PollEvent": "_poll", "poll": "_poll", "poll_async": "_poll_async"}
 
-def __getattr__(name: str) -> str:
-    # PEP 562: importlib.metadata is slow to import, and most programs never
-    # ask for the version.
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from importlib import import_module  # noqa: PLC0415
+
+        value = getattr(import_module(f"taskstatus.{_LAZY[name]}"), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     if name == "__version__":
+        # importlib.metadata is slow to import and rarely asked for.
         from importlib.metadata import version  # noqa: PLC0415
 
         return version("taskstatus")
     msg = f"module 'taskstatus' has no attribute {name!r}"
     raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

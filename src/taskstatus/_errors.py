@@ -53,3 +53,65 @@ class InvalidTransitionError(ValueError):
             f"cannot move a task from {self.current} to {self.new}: "
             f"{self.current} is terminal, so the task can never change again"
         )
+
+
+class UnexpectedStatusError(ValueError):
+    """Polling met a status that it should neither stop at nor poll on.
+
+    Such a status (SKIPPED, DRAFT, a lifecycle status, or anything left out of
+    both ``stop_on`` and ``poll_on``) cannot change by waiting, so polling
+    stops instead of spinning until the deadline.
+
+    Attributes:
+        status: The status that stopped polling.
+        result: The result of ``fetch`` that carried it.
+    """
+
+    __module__ = "taskstatus"
+
+    def __init__(self, status: TaskStatus, result: object) -> None:
+        super().__init__(status, result)
+        self.status = status
+        self.result = result
+
+    def __str__(self) -> str:
+        return (
+            f"polling stopped at status {self.status}, which is neither in stop_on "
+            "nor in poll_on: waiting cannot change it"
+        )
+
+
+class PollTimeoutError(TimeoutError):
+    """Polling gave up: the deadline passed or the attempts ran out.
+
+    Attributes:
+        last_result: The last result ``fetch`` returned.
+        last_status: Its status, still one to poll on.
+        attempts: How many times ``fetch`` was called.
+        elapsed: Seconds from the first fetch to the last, on the poll's clock.
+        reason: What ran out, for example ``"timeout of 900 s"``.
+    """
+
+    __module__ = "taskstatus"
+
+    def __init__(
+        self,
+        last_result: object,
+        last_status: TaskStatus,
+        attempts: int,
+        elapsed: float,
+        reason: str,
+    ) -> None:
+        super().__init__(last_result, last_status, attempts, elapsed, reason)
+        self.last_result = last_result
+        self.last_status = last_status
+        self.attempts = attempts
+        self.elapsed = elapsed
+        self.reason = reason
+
+    def __str__(self) -> str:
+        plural = "" if self.attempts == 1 else "s"
+        return (
+            f"task still {self.last_status} after {self.attempts} attempt{plural} "
+            f"in {self.elapsed:.3g} s: reached the {self.reason}"
+        )
