@@ -23,9 +23,10 @@ def test_all_is_sorted_and_complete() -> None:
     """__all__ is sorted and names exactly the public, non-module attributes."""
     public = {
         name
-        for name, value in vars(taskstatus).items()
-        if not name.startswith("_") and type(value).__name__ != "module"
-    } - {"annotations"}
+        for name in dir(taskstatus)
+        if not name.startswith("_")
+        and type(getattr(taskstatus, name)).__name__ != "module"
+    } - {"annotations", "TYPE_CHECKING"}
     assert sorted(taskstatus.__all__, key=isort_order) == taskstatus.__all__
     assert public == set(taskstatus.__all__)
 
@@ -59,6 +60,27 @@ def test_import_loads_no_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert "[]" == output.strip()
+
+
+def test_sync_polling_loads_no_asyncio() -> None:
+    """Importing poll loads logging, but asyncio only comes with poll_async."""
+    code = (
+        "import sys\n"
+        "from taskstatus import poll\n"
+        "print('logging' in sys.modules, 'asyncio' in sys.modules)\n"
+        "from taskstatus import poll_async\n"
+        "print('asyncio' in sys.modules)"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert ["True False", "True"] == output.splitlines()
+
+
+def test_lazy_names_are_cached_after_first_use() -> None:
+    """A lazily loaded name becomes a plain module attribute once loaded."""
+    poll = taskstatus.poll
+    assert poll is vars(taskstatus)["poll"]
 
 
 def test_the_check_for_heavy_modules_can_fail() -> None:

@@ -35,6 +35,11 @@ StatusLike = Union[TaskStatus, str, object]
 
 _MISSING = object()
 
+DEADLINE_SLACK = 1e-3
+"""Seconds before the deadline that count as reaching it. A sleep cut to end
+at the deadline may wake a hair early (float rounding, a coarse event-loop
+clock); without this slack the loop would sleep a microsecond and fetch again."""
+
 
 @dataclass(frozen=True)
 class PollEvent(Generic[T]):
@@ -162,7 +167,7 @@ class PollLoop(Generic[T]):
         self, result: T, status: TaskStatus, elapsed: float, remaining: float | None
     ) -> None:
         settings = self._settings
-        if remaining is not None and remaining <= 0:
+        if remaining is not None and remaining <= DEADLINE_SLACK:
             reason = f"timeout of {settings.timeout:g} s"
         elif settings.max_attempts is not None and (
             self._attempts >= settings.max_attempts
