@@ -21,7 +21,13 @@ def examples_of(path: Path) -> str:
 def test_the_documents_have_examples() -> None:
     """README and the docs pages that teach the API carry runnable examples."""
     with_examples = {path.name for path in DOCUMENTS if examples_of(path)}
-    assert {"README.md", "statuses.md", "parsing.md", "polling.md"} <= with_examples
+    assert {
+        "README.md",
+        "statuses.md",
+        "parsing.md",
+        "polling.md",
+        "results.md",
+    } <= with_examples
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda path: path.name)

@@ -31,6 +31,8 @@ from ._transition import can_transition, check_transition
 if TYPE_CHECKING:
     from ._poll import PollEvent, poll
     from ._poll_async import poll_async
+    from ._result import ItemFailure, TaskResult
+    from ._summary import StatusSummary, summarize
 
 __all__ = [
     "LIFECYCLE_STATUSES",
@@ -38,12 +40,15 @@ __all__ = [
     "POLLABLE_STATUSES",
     "TERMINAL_STATUSES",
     "InvalidTransitionError",
+    "ItemFailure",
     "LifecycleStatus",
     "OperationStatus",
     "PollEvent",
     "PollTimeoutError",
     "PollableStatus",
     "StatusCategory",
+    "StatusSummary",
+    "TaskResult",
     "TaskStatus",
     "TaskStatusValue",
     "TerminalStatus",
@@ -58,11 +63,20 @@ __all__ = [
     "parse_status",
     "poll",
     "poll_async",
+    "summarize",
 ]
 
-# Polling pulls in logging, dataclasses and random (and poll_async asyncio):
-# they load on first use, so that `import taskstatus` stays cheap (PEP 562).
-_LAZY = {"PollEvent": "_poll", "poll": "_poll", "poll_async": "_poll_async"}
+# Polling and results pull in logging, dataclasses and random (poll_async,
+# asyncio): they load on first use so that `import taskstatus` stays cheap.
+_LAZY = {
+    "ItemFailure": "_result",
+    "PollEvent": "_poll",
+    "StatusSummary": "_summary",
+    "TaskResult": "_result",
+    "poll": "_poll",
+    "poll_async": "_poll_async",
+    "summarize": "_summary",
+}
 
 
 def __getattr__(name: str) -> object:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from ._errors import show_value
+
 
 def finite_number(name: str, value: object) -> float:
     """Return ``value`` as a float; raise, naming ``name``, unless a finite number.
@@ -48,6 +50,15 @@ def check_callable(name: str, value: object, *, optional: bool = False) -> None:
     expected = "callable or None" if optional else "callable"
     msg = f"{name} must be {expected}, got {value!r} of type {type(value).__name__}"
     raise TypeError(msg)
+
+
+def check_instance(
+    name: str, value: object, expected: type | tuple[type, ...], what: str
+) -> None:
+    """Raise TypeError, naming ``name`` and what was expected, unless it matches."""
+    if not isinstance(value, expected):
+        msg = f"{name} must be {what}, got {show_value(value)}"
+        raise TypeError(msg)
 
 
 def check_flag(name: str, value: object) -> None:

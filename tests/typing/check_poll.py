@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from typing_extensions import assert_type
 
@@ -36,7 +37,7 @@ def on_poll(event: PollEvent[Job]) -> None:
     assert_type(event.result, Job)
     assert_type(event.attempt, int)
     assert_type(event.status, TaskStatus)
-    assert_type(event.remaining, float | None)
+    assert_type(event.remaining, Optional[float])
 
 
 # The result type of fetch flows through to the return type and callbacks.
