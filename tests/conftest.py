@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+
 import pytest
 
+from helpers import ScriptedServer
 from taskstatus import _parse
 
 # The typing tests are for the type checkers only: never import or run them.
@@ -15,3 +19,15 @@ collect_ignore = ["typing"]
 def _forget_warned_values(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give each test a fresh memory of already-reported unknown statuses."""
     monkeypatch.setattr(_parse, "_warned_values", {})
+
+
+@pytest.fixture
+def task_server() -> Iterator[ScriptedServer]:
+    """A scripted HTTP server on a free port of 127.0.0.1, shut down after the test."""
+    server = ScriptedServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()

@@ -9,8 +9,20 @@ from importlib.metadata import version
 import pytest
 
 import taskstatus
+from helpers import without_coverage_env
 
 HEAVY_MODULES = ["asyncio", "dataclasses", "inspect", "json", "logging", "urllib"]
+
+
+def run_python(code: str) -> str:
+    """Run code in a fresh interpreter, without coverage (which imports json)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=without_coverage_env(),
+    ).stdout
 
 
 def isort_order(name: str) -> tuple[int, str]:
@@ -56,9 +68,7 @@ def test_import_loads_no_heavy_modules() -> None:
         "import sys, taskstatus\n"
         f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    output = run_python(code)
     assert "[]" == output.strip()
 
 
@@ -71,9 +81,7 @@ def test_sync_polling_loads_no_asyncio() -> None:
         "from taskstatus import poll_async\n"
         "print('asyncio' in sys.modules)"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    output = run_python(code)
     assert ["True False", "True"] == output.splitlines()
 
 
@@ -90,7 +98,5 @@ def test_the_check_for_heavy_modules_can_fail() -> None:
         "taskstatus.coerce_status('NEW')\n"
         "print('logging' in sys.modules)"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+    output = run_python(code)
     assert "True" == output.strip()

@@ -31,15 +31,8 @@ class TaskStatus(str, Enum):
     """The status of a task, as it travels on the wire.
 
     Each member's value is its name, so a member *is* the string a server
-    sends: it compares and hashes equal to it, and ``str()``, f-strings and
-    ``json.dumps`` produce the bare value on every supported Python.
-
-    >>> TaskStatus.PENDING == "PENDING"
-    True
-    >>> f"{TaskStatus.COMPLETED_WITH_ERRORS}"
-    'COMPLETED_WITH_ERRORS'
-    >>> TaskStatus.ARCHIVED.category
-    <StatusCategory.LIFECYCLE: 'LIFECYCLE'>
+    sends: it compares and hashes equal to it, and str(), f-strings and
+    json.dumps produce the bare value on every supported Python.
     """
 
     PENDING = "PENDING"

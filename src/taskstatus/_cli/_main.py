@@ -3,26 +3,191 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
+import urllib.parse
 from collections.abc import Sequence
 
+from ._demo import demo
+from ._schema import render_schema
 from ._table import render_json, render_table
+from ._wait import EXIT_INTERRUPTED, EXIT_USAGE, WaitOptions, wait
+
+EPILOG = """\
+exit codes of `wait`:
+  0    COMPLETED                 3    COMPLETED_WITH_ERRORS
+  4    FAILED                    5    CANCELED
+  124  deadline reached          130  interrupted (Ctrl-C)
+  2    usage error               1    any other error
+"""
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"expected a number of seconds, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not math.isfinite(value) or value <= 0:
+        msg = f"expected a positive number of seconds, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        msg = f"expected a whole number of at least 0, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    if not colon or not name.strip() or name != name.strip():
+        msg = f"expected 'Name: value', got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return name, value.strip()
+
+
+def _url(text: str) -> str:
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        msg = f"expected an http:// or https:// URL, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return text
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="taskstatus",
         description="Task statuses for clients of asynchronous APIs.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="store_true", help="print the version")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
     listing = commands.add_parser(
         "list", help="show the 13 statuses and their categories (the default)"
     )
     listing.add_argument("--json", action="store_true", help="print JSON")
+
+    commands.add_parser("schema", help="print a JSON Schema for the status string")
+
+    waiting = commands.add_parser(
+        "wait",
+        help="poll a task URL until the task ends",
+        description="GET the URL until the task's status is terminal, backing off "
+        "between polls. The exit code tells how the task ended.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    waiting.add_argument("url", type=_url, help="the task's http:// or https:// URL")
+    waiting.add_argument(
+        "--field",
+        default="status",
+        metavar="PATH",
+        help="dotted path to the status in the JSON body (default: status)",
+    )
+    waiting.add_argument(
+        "-H",
+        "--header",
+        type=_header,
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="send this request header; repeat for more",
+    )
+    waiting.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=900.0,
+        metavar="SECONDS",
+        help="give up after this long, exit code 124 (default: 900)",
+    )
+    waiting.add_argument(
+        "--initial",
+        type=_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="first and shortest delay between polls (default: 1)",
+    )
+    waiting.add_argument(
+        "--max",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="longest delay between polls (default: 30)",
+    )
+    waiting.add_argument(
+        "--no-jitter", action="store_true", help="use the exact backoff delays"
+    )
+    waiting.add_argument(
+        "--retries",
+        type=_count,
+        default=3,
+        metavar="N",
+        help="retries of a request after a transient failure (default: 3)",
+    )
+    output = waiting.add_mutually_exclusive_group()
+    output.add_argument("--quiet", action="store_true", help="print only errors")
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per poll, then one at the end",
+    )
+
+    commands.add_parser(
+        "demo", help="wait on a simulated task served on 127.0.0.1 (about 3 s)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command on ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse's way out: --help, or a usage error
+        return EXIT_USAGE if exit_.code else 0
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("taskstatus: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.version:
+        from .. import __version__  # noqa: PLC0415 - importlib.metadata is slow
+
+        print(f"taskstatus {__version__}")
+        return 0
+    if args.command == "schema":
+        print(render_schema())
+        return 0
+    if args.command == "demo":
+        return demo(out=sys.stdout, err=sys.stderr)
+    if args.command == "wait":
+        if args.max < args.initial:
+            print(
+                f"taskstatus wait: error: --max ({args.max:g}) must be at least "
+                f"--initial ({args.initial:g})",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        options = WaitOptions(
+            url=args.url,
+            field=args.field,
+            headers=tuple(args.header),
+            timeout=args.timeout,
+            initial_delay=args.initial,
+            max_delay=args.max,
+            jitter=not args.no_jitter,
+            quiet=args.quiet,
+            json=args.json,
+            retries=args.retries,
+        )
+        return wait(options, out=sys.stdout, err=sys.stderr)
     print(render_json() if getattr(args, "json", False) else render_table())
     return 0

@@ -1,0 +1,139 @@
+"""``taskstatus demo``: a simulated task server on 127.0.0.1, and a wait on it."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Generator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TextIO, cast
+
+from .._status import TaskStatus
+from ._wait import EXIT_CODES, WaitOptions, wait
+
+# Seconds after submission at which the simulated task changes status.
+SCHEDULE = ((0.0, "PENDING"), (1.0, "PROCESSING"), (2.5, "COMPLETED_WITH_ERRORS"))
+
+RESULT: dict[str, object] = {
+    "successful_items": [
+        "invoice-001.pdf",
+        "invoice-002.pdf",
+        "invoice-004.pdf",
+        "invoice-005.pdf",
+    ],
+    "failed_items": [
+        {
+            "item": "invoice-003.pdf",
+            "error": "OCR service timed out",
+            "code": "transient",
+            "details": {"after_seconds": 30},
+        },
+        {
+            "item": "invoice-006.pdf",
+            "error": "not a PDF file",
+            "code": "permanent",
+            "details": {},
+        },
+    ],
+}
+
+
+class DemoServer(ThreadingHTTPServer):
+    """Holds the submission times of the simulated tasks."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.submitted: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def status_of(self, task_id: str) -> dict[str, object] | None:
+        """Return the task's JSON body now, or None for an unknown id."""
+        with self.lock:
+            started = self.submitted.get(task_id)
+        if started is None:
+            return None
+        age = time.monotonic() - started
+        status = [name for after, name in SCHEDULE if age >= after][-1]
+        body: dict[str, object] = {"id": task_id, "status": status}
+        if status == "COMPLETED_WITH_ERRORS":
+            body.update(RESULT, success_rate=100 * 4 / 6)
+        return body
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        server = cast("DemoServer", self.server)
+        if self.path != "/tasks":
+            self._reply(404, {"error": "not found"})
+            return
+        with server.lock:
+            task_id = f"task-{len(server.submitted) + 1}"
+            server.submitted[task_id] = time.monotonic()
+        self._reply(201, {"id": task_id, "status": "PENDING"})
+
+    def do_GET(self) -> None:
+        server = cast("DemoServer", self.server)
+        task_id = self.path.removeprefix("/tasks/")
+        body = server.status_of(task_id) if task_id != self.path else None
+        if body is None:
+            self._reply(404, {"error": "not found"})
+            return
+        hint = "1" if body["status"] == "PENDING" else None
+        self._reply(200, body, retry_after=hint)
+
+    def _reply(
+        self, code: int, body: dict[str, object], retry_after: str | None = None
+    ) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if retry_after is not None:
+            self.send_header("Retry-After", retry_after)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the demo's output to what ``wait`` prints."""
+
+
+@contextmanager
+def running_server() -> Generator[DemoServer, None, None]:
+    """Serve the simulated tasks on a free port of 127.0.0.1 until the block ends."""
+    server = DemoServer()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def demo(*, out: TextIO, err: TextIO) -> int:
+    """Submit a simulated task and wait on it as ``taskstatus wait`` would."""
+    with running_server() as server:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        request = urllib.request.Request(f"{base}/tasks", data=b"{}", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            task_id = json.load(reply)["id"]
+        url = f"{base}/tasks/{task_id}"
+        print(f"demo: submitted {task_id} to a task server on 127.0.0.1", file=err)
+        print(
+            f"demo: taskstatus wait {url} --initial 0.25 --max 1", file=err, flush=True
+        )
+        code = wait(
+            WaitOptions(url=url, initial_delay=0.25, max_delay=1.0), out=out, err=err
+        )
+    expected = EXIT_CODES[TaskStatus.COMPLETED_WITH_ERRORS]
+    if code != expected:
+        print(f"demo: failed; wait exited with {code}, not {expected}", file=err)
+        return code or 1
+    print(f"demo: done; `taskstatus wait` would have exited with {code}", file=err)
+    return 0

@@ -1,0 +1,115 @@
+"""How ``taskstatus wait`` shows progress: in place on a TTY, lines, or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from .._poll import PollEvent
+from ._http import FetchError
+
+
+def _seconds(value: float) -> str:
+    # Tenths of a second are plenty for the usual delays of seconds; short
+    # ones (tests, the demo) keep two significant digits instead of "0.0".
+    return f"{value:.1f} s" if value >= 1 else f"{value:.2g} s"
+
+
+class Progress:
+    """Shows nothing: the --quiet form, and the base of the others."""
+
+    def poll(self, event: PollEvent[Any]) -> None:
+        """Show one poll that keeps the wait going."""
+
+    def retry(self, error: FetchError, attempt: int, delay: float) -> None:
+        """Show a transient failure that is about to be retried."""
+
+    def finish(self) -> None:
+        """End the progress display before the final report."""
+
+    def final(self, record: dict[str, object]) -> None:
+        """Emit the machine-readable final record (JSON mode only)."""
+
+
+class LineProgress(Progress):
+    """One plain line per poll on a stream that is not a terminal (stderr)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def poll(self, event: PollEvent[Any]) -> None:
+        """Write one line for the poll."""
+        self._write(
+            f"poll {event.attempt}: {event.status} after {_seconds(event.elapsed)}; "
+            f"next poll in {_seconds(event.next_delay)}"
+        )
+
+    def retry(self, error: FetchError, attempt: int, delay: float) -> None:
+        """Write one line for the retry."""
+        self._write(f"{error}; retry {attempt} in {_seconds(delay)}")
+
+    def _write(self, line: str) -> None:
+        print(line, file=self._stream, flush=True)
+
+
+class TerminalProgress(LineProgress):
+    """One line on a terminal, rewritten in place at each poll."""
+
+    _CLEAR_LINE = "\r\x1b[K"
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._dirty = False
+
+    def poll(self, event: PollEvent[Any]) -> None:
+        """Rewrite the line with status, attempt, elapsed time and next poll."""
+        self._write(
+            f"{event.status}  attempt {event.attempt}  "
+            f"elapsed {_seconds(event.elapsed)}  "
+            f"next poll in {_seconds(event.next_delay)}"
+        )
+
+    def finish(self) -> None:
+        """Move past the progress line, if one was written."""
+        if self._dirty:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._dirty = False
+
+    def _write(self, line: str) -> None:
+        self._stream.write(self._CLEAR_LINE + line)
+        self._stream.flush()
+        self._dirty = True
+
+
+class JSONProgress(Progress):
+    """One JSON object per line on stdout: each poll and retry, then the end."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def poll(self, event: PollEvent[Any]) -> None:
+        """Write the poll as a JSON object."""
+        self._emit(
+            {
+                "event": "poll",
+                "attempt": event.attempt,
+                "status": event.status.value,
+                "elapsed": event.elapsed,
+                "next_delay": event.next_delay,
+                "remaining": event.remaining,
+            }
+        )
+
+    def retry(self, error: FetchError, attempt: int, delay: float) -> None:
+        """Write the retry as a JSON object."""
+        self._emit(
+            {"event": "retry", "attempt": attempt, "error": str(error), "delay": delay}
+        )
+
+    def final(self, record: dict[str, object]) -> None:
+        """Write the final record."""
+        self._emit(record)
+
+    def _emit(self, record: dict[str, object]) -> None:
+        print(json.dumps(record), file=self._stream, flush=True)
