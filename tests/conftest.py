@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
 
-from helpers import ScriptedServer
+from helpers import ScriptedServer, serving
 from taskstatus import _parse
 
 # The typing tests are for the type checkers only: never import or run them.
@@ -24,10 +23,5 @@ def _forget_warned_values(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def task_server() -> Iterator[ScriptedServer]:
     """A scripted HTTP server on a free port of 127.0.0.1, shut down after the test."""
-    server = ScriptedServer()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(ScriptedServer()) as server:
+        yield server

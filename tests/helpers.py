@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
+from collections.abc import Generator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import cast
+from typing import TypeVar, cast
+
+Server = TypeVar("Server", bound=ThreadingHTTPServer)
+
+
+@contextmanager
+def serving(server: Server) -> Generator[Server, None, None]:
+    """Serve requests in a thread until the block ends, then shut down cleanly."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 @dataclass(frozen=True)
@@ -83,3 +102,14 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
 def without_coverage_env() -> dict[str, str]:
     """The environment minus coverage's variables, for a clean child process."""
     return {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+
+
+def run_python(code: str) -> str:
+    """Run code in a fresh interpreter, without coverage (which imports json)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=without_coverage_env(),
+    ).stdout

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from importlib.metadata import version
 
 import pytest
 
 import taskstatus
-from helpers import without_coverage_env
+from helpers import run_python
 
 HEAVY_MODULES = ["asyncio", "dataclasses", "inspect", "json", "logging", "urllib"]
-
-
-def run_python(code: str) -> str:
-    """Run code in a fresh interpreter, without coverage (which imports json)."""
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=without_coverage_env(),
-    ).stdout
 
 
 def isort_order(name: str) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from helpers import Reply, ScriptedServer
+from helpers import Reply, ScriptedServer, serving
 from taskstatus import PollEvent, TaskStatus
 from taskstatus._backoff import Backoff
 from taskstatus._cli import _demo, _http, main
@@ -86,20 +86,11 @@ class _Hangup(BaseHTTPRequestHandler):
         self.close_connection = True  # reply with nothing at all
 
 
-class _Silent(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.server.done.wait(5)  # type: ignore[attr-defined]  # never answer in time
-
-
 @pytest.fixture
 def rude_server() -> Iterator[ThreadingHTTPServer]:
     """A server on 127.0.0.1 that hangs up on every request."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hangup)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Hangup)) as server:
+        yield server
 
 
 def test_a_hangup_is_transient(rude_server: ThreadingHTTPServer) -> None:
@@ -112,19 +103,18 @@ def test_a_hangup_is_transient(rude_server: ThreadingHTTPServer) -> None:
 
 def test_a_silent_server_times_out() -> None:
     """No answer within the request timeout is a transient failure."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Silent)
-    server.done = threading.Event()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    done = threading.Event()
+
+    class Silent(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            done.wait(5)  # never answer in time
+
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Silent)) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         with pytest.raises(FetchError, match="no response from") as caught:
             get_json(url, {}, timeout=0.2)
-        assert caught.value.transient
-    finally:
-        server.done.set()  # type: ignore[attr-defined]
-        server.shutdown()
-        server.server_close()
+        done.set()
+    assert caught.value.transient
 
 
 def test_huge_bodies_are_refused(

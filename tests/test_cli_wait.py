@@ -12,7 +12,6 @@ import ssl
 import subprocess
 import sys
 import sysconfig
-import threading
 import time
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from helpers import Reply, ScriptedServer
+from helpers import Reply, ScriptedServer, serving
 
 SCRIPT = str(Path(sysconfig.get_path("scripts"), "taskstatus"))
 FAST = ["--initial", "0.01", "--max", "0.05", "--no-jitter"]
@@ -386,23 +385,17 @@ def test_ctrl_c_exits_130(task_server: ScriptedServer) -> None:
 
 
 @pytest.fixture
-def tls_server(
-    task_server: ScriptedServer, tmp_path: Path
-) -> Iterator[tuple[ScriptedServer, dict[str, str]]]:
+def tls_server(tmp_path: Path) -> Iterator[tuple[ScriptedServer, dict[str, str]]]:
     """A scripted HTTPS server with a throwaway CA, and an env that trusts it."""
     authority = trustme.CA()
     server = ScriptedServer()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     authority.issue_cert("127.0.0.1").configure_cert(context)  # pyright: ignore[reportUnknownMemberType]
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     ca_file = tmp_path / "ca.pem"
     authority.cert_pem.write_to_path(str(ca_file))
-    yield server, {**os.environ, "SSL_CERT_FILE": str(ca_file)}
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(server):
+        yield server, {**os.environ, "SSL_CERT_FILE": str(ca_file)}
 
 
 def test_https_endpoint(tls_server: tuple[ScriptedServer, dict[str, str]]) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
 from enum import Enum
 from typing import TypedDict, cast
 
@@ -18,7 +16,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from helpers import without_coverage_env
+from helpers import run_python
 from taskstatus import (
     TERMINAL_STATUSES,
     TaskStatus,
@@ -43,14 +41,7 @@ def test_import_taskstatus_loads_none_of_these_libraries() -> None:
         "print(sorted(m for m in ['pydantic', 'msgspec', 'orjson', 'sqlalchemy']"
         " if m in sys.modules))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=without_coverage_env(),
-    ).stdout
-    assert "[]" == output.strip()
+    assert "[]" == run_python(code).strip()
 
 
 # --- pydantic -------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import cast
 
 import pytest
 
+from helpers import serving
 from taskstatus import PollEvent, TaskStatus, poll
 
 SCRIPT = ["PENDING", "PROCESSING", "PROCESSING", "COMPLETED"]
@@ -49,13 +50,8 @@ class TaskServer(ThreadingHTTPServer):
 @pytest.fixture
 def server() -> Iterator[TaskServer]:
     """A task server on a free port of 127.0.0.1, shut down after the test."""
-    httpd = TaskServer(("127.0.0.1", 0), TaskHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serving(TaskServer(("127.0.0.1", 0), TaskHandler)) as httpd:
+        yield httpd
 
 
 class Response:
