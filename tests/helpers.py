@@ -11,7 +11,10 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TypeVar, cast
+
+import taskstatus
 
 Server = TypeVar("Server", bound=ThreadingHTTPServer)
 
@@ -105,11 +108,17 @@ def without_coverage_env() -> dict[str, str]:
 
 
 def run_python(code: str) -> str:
-    """Run code in a fresh interpreter, without coverage (which imports json)."""
+    """Run code in a fresh interpreter that only sees the stdlib and taskstatus.
+
+    ``-S`` skips the site hooks: coverage measures subprocesses through a .pth
+    file that imports it (and json, inspect, …) into every new interpreter,
+    which would hide what ``import taskstatus`` itself loads.
+    """
+    package_parent = str(Path(taskstatus.__file__).parent.parent)
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-S", "-c", code],
         capture_output=True,
         text=True,
         check=True,
-        env=without_coverage_env(),
+        env={**without_coverage_env(), "PYTHONPATH": package_parent},
     ).stdout

@@ -232,7 +232,7 @@ def test_terminal_progress_redraws_and_ends_the_line_once() -> None:
     progress.finish()
     assert (
         "\r\x1b[KPROCESSING  attempt 2  elapsed 1.5 s  next poll in 4.0 s"
-        "\r\x1b[KHTTP 503; retry 1 in 0.5 s\n"
+        "\r\x1b[KHTTP 503; retry 1 in 0.50 s\n"
     ) == stream.getvalue()
 
 

@@ -11,8 +11,8 @@ from ._http import FetchError
 
 def _seconds(value: float) -> str:
     # Tenths of a second are plenty for the usual delays of seconds; short
-    # ones (tests, the demo) keep two significant digits instead of "0.0".
-    return f"{value:.1f} s" if value >= 1 else f"{value:.2g} s"
+    # ones (the demo, tests) get hundredths instead of a bare "0.0".
+    return f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
 
 
 class Progress:
