@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from enum import Enum
 from typing import TypedDict, cast
 
@@ -248,11 +249,12 @@ class Import(Base):
 
 
 @pytest.fixture
-def engine() -> sa.Engine:
-    """An in-memory SQLite database with the imports table."""
+def engine() -> Iterator[sa.Engine]:
+    """An in-memory SQLite database with the imports table, closed afterwards."""
     engine = sa.create_engine("sqlite://")
     Base.metadata.create_all(engine)
-    return engine
+    yield engine
+    engine.dispose()  # Python 3.13 warns about sqlite connections left open
 
 
 def test_sqlalchemy_stores_value_strings_and_reads_members(engine: sa.Engine) -> None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar, Union, cast
+from typing import Callable, Generic, TypeVar, cast
 
 from ._backoff import Backoff
 from ._checks import check_callable, positive_number
@@ -28,10 +28,6 @@ _logger = logging.getLogger("taskstatus")
 DEFAULT_POLL_ON: frozenset[TaskStatus] = POLLABLE_STATUSES | {TaskStatus.UNKNOWN}
 """Poll while the task is pending, running, or in a status this library does
 not know yet (a newer server's): the deadline bounds the wait."""
-
-# What a get_status callback may return: a member, a raw string, or anything
-# else, which coerce_status() reads as UNKNOWN.
-StatusLike = Union[TaskStatus, str, object]
 
 _MISSING = object()
 
@@ -107,7 +103,7 @@ def _attempt_limit(value: object) -> int | None:
 class PollSettings(Generic[T]):
     """Every argument of poll() but fetch and sleep, checked by `settings`."""
 
-    get_status: Callable[[T], StatusLike] | None
+    get_status: Callable[[T], object] | None
     stop_on: frozenset[TaskStatus]
     poll_on: frozenset[TaskStatus]
     backoff: Backoff
@@ -146,9 +142,8 @@ class PollLoop(Generic[T]):
         remaining = None if settings.timeout is None else settings.timeout - elapsed
         self._give_up_if_done(result, status, elapsed, remaining)
         delay = next(self._delays)
-        hint = settings.retry_after(result) if settings.retry_after else None
-        if _usable_hint(hint):
-            delay = float(hint)  # type: ignore[arg-type]  # checked just above
+        if settings.retry_after is not None:
+            delay = _hinted_delay(settings.retry_after(result), delay)
         if remaining is not None:
             delay = min(delay, remaining)
         event = PollEvent(self._attempts, status, result, elapsed, delay, remaining)
@@ -178,21 +173,18 @@ class PollLoop(Generic[T]):
         raise PollTimeoutError(result, status, self._attempts, elapsed, reason)
 
 
-def _usable_hint(hint: object) -> bool:
-    """Tell whether a retry_after answer is a positive, finite number of seconds."""
-    return (
-        isinstance(hint, (int, float))
-        and not isinstance(hint, bool)
-        and math.isfinite(hint)
-        and hint > 0
-    )
+def _hinted_delay(hint: object, backoff_delay: float) -> float:
+    """Return a usable hint (positive, finite seconds), else the backoff delay."""
+    if isinstance(hint, bool) or not isinstance(hint, (int, float)):
+        return backoff_delay
+    return float(hint) if math.isfinite(hint) and hint > 0 else backoff_delay
 
 
 def poll(
     fetch: Callable[[], T],
     /,
     *,
-    get_status: Callable[[T], StatusLike] | None = None,
+    get_status: Callable[[T], object] | None = None,
     stop_on: AbstractSet[TaskStatus] = TERMINAL_STATUSES,
     poll_on: AbstractSet[TaskStatus] = DEFAULT_POLL_ON,
     initial_delay: float = 1.0,
@@ -276,7 +268,7 @@ def poll(
 def settings(
     *,
     fetch: object,
-    get_status: Callable[[T], StatusLike] | None,
+    get_status: Callable[[T], object] | None,
     stop_on: AbstractSet[TaskStatus],
     poll_on: AbstractSet[TaskStatus],
     backoff: Backoff,

@@ -9,7 +9,7 @@ from collections.abc import Set as AbstractSet
 from typing import Callable, TypeVar
 
 from ._backoff import Backoff
-from ._poll import DEFAULT_POLL_ON, PollEvent, PollLoop, StatusLike, settings
+from ._poll import DEFAULT_POLL_ON, PollEvent, PollLoop, settings
 from ._status import TERMINAL_STATUSES, TaskStatus
 
 T = TypeVar("T")
@@ -19,7 +19,7 @@ async def poll_async(
     fetch: Callable[[], Awaitable[T]],
     /,
     *,
-    get_status: Callable[[T], StatusLike] | None = None,
+    get_status: Callable[[T], object] | None = None,
     stop_on: AbstractSet[TaskStatus] = TERMINAL_STATUSES,
     poll_on: AbstractSet[TaskStatus] = DEFAULT_POLL_ON,
     initial_delay: float = 1.0,
