@@ -91,7 +91,8 @@ def get_json(url: str, headers: Mapping[str, str], *, timeout: float) -> Respons
             raw: bytes = reply.read(MAX_BODY_BYTES + 1)
             retry_after = parse_retry_after(reply.headers.get("Retry-After"))
     except urllib.error.HTTPError as error:
-        raise _http_error(url, error) from None
+        with error:  # an HTTPError holds the open response: close it
+            raise _http_error(url, error) from None
     except urllib.error.URLError as error:
         raise _connection_error(url, error.reason) from None
     except (OSError, http.client.HTTPException) as error:
