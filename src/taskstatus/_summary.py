@@ -16,7 +16,6 @@ from ._status import TERMINAL_STATUSES, TaskStatus
 _SETTLED = TERMINAL_STATUSES | {TaskStatus.SKIPPED}
 # Not started: waiting, or not even submitted.
 _NOT_STARTED = frozenset({TaskStatus.PENDING, TaskStatus.DRAFT, TaskStatus.SKIPPED})
-_SUCCEEDED = frozenset({TaskStatus.COMPLETED, TaskStatus.COMPLETED_WITH_ERRORS})
 
 
 @dataclass(frozen=True)
@@ -50,14 +49,10 @@ class StatusSummary:
             if present <= _NOT_STARTED:
                 return TaskStatus.PENDING
             return TaskStatus.IN_PROGRESS
-        completed = self.counts[TaskStatus.COMPLETED]
-        partly = sum(self.counts[status] for status in _SUCCEEDED) - completed
-        failed = sum(
-            self.counts[status] for status in (TaskStatus.FAILED, TaskStatus.CANCELED)
-        )
-        if partly:
+        if self.counts[TaskStatus.COMPLETED_WITH_ERRORS]:
             return TaskStatus.COMPLETED_WITH_ERRORS
-        return outcome(completed, failed)
+        failed = self.counts[TaskStatus.FAILED] + self.counts[TaskStatus.CANCELED]
+        return outcome(self.counts[TaskStatus.COMPLETED], failed)
 
 
 def summarize(statuses: Iterable[str]) -> StatusSummary:

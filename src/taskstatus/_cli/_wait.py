@@ -99,10 +99,11 @@ def wait(
         sleep=sleep,
         clock=clock,
     )
-    events: list[PollEvent[Response]] = []
+    attempts = 1  # the fetch that ends the wait, plus one per poll event
 
     def on_poll(event: PollEvent[Response]) -> None:
-        events.append(event)
+        nonlocal attempts
+        attempts = event.attempt + 1
         progress.poll(event)
 
     try:
@@ -129,7 +130,6 @@ def wait(
         return _fail(progress, err, EXIT_INTERRUPTED, "interrupted", "interrupted")
     progress.finish()
     status = coerce_status(status_at(response.body, options.field))
-    attempts = len(events) + 1
     elapsed = clock() - start
     result = _task_result(response.body, options.field, err)
     code = EXIT_CODES[status]
