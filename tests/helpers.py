@@ -1,4 +1,4 @@
-"""Helpers shared by the tests: a scripted HTTP server and a clean environment."""
+"""Helpers shared by the tests: a scripted (and hostile) server, a clean child."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import threading
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TypeVar, cast
@@ -34,11 +35,48 @@ def serving(server: Server) -> Generator[Server, None, None]:
 
 @dataclass(frozen=True)
 class Reply:
-    """One scripted HTTP reply: status code, body (JSON data or raw bytes), headers."""
+    """One scripted HTTP reply, polite or hostile.
+
+    Attributes:
+        body: JSON data, or raw bytes for the body.
+        status: The HTTP status code.
+        headers: Extra response headers.
+        reason: The reason phrase; by default the standard one.
+        raw: Bytes sent as the whole response instead, to break HTTP framing.
+        drip: Seconds between bytes: the response trickles out one at a time.
+        hang: Seconds to wait before answering at all (cut short at shutdown).
+    """
 
     body: object = None
     status: int = 200
     headers: tuple[tuple[str, str], ...] = ()
+    reason: str | None = None
+    raw: bytes | None = None
+    drip: float = 0.0
+    hang: float = 0.0
+
+    def encode(self) -> bytes:
+        """Return the whole response as bytes on the wire."""
+        if self.raw is not None:
+            return self.raw
+        body = self.body if isinstance(self.body, bytes) else json.dumps(self.body)
+        data = body if isinstance(body, bytes) else body.encode()
+        reason = self.reason
+        if reason is None:
+            reason = HTTPStatus(self.status).phrase
+        lines = [
+            f"HTTP/1.1 {self.status} {reason}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(data)}",
+            "Connection: close",
+            *(f"{name}: {value}" for name, value in self.headers),
+        ]
+        return "\r\n".join([*lines, "", ""]).encode("latin-1") + data
+
+
+def redirect(location: str, status: int = 302) -> Reply:
+    """A reply that sends the client to ``location``."""
+    return Reply({"moved": True}, status=status, headers=(("Location", location),))
 
 
 @dataclass
@@ -51,7 +89,12 @@ class Seen:
 
 
 class ScriptedServer(ThreadingHTTPServer):
-    """Answers each request with the next scripted reply; repeats the last one."""
+    """Answers each request with the next scripted reply; repeats the last one.
+
+    The one test server of the suite: scripted replies cover the polite
+    server, and `Reply` the hostile ones (drips, hangs, broken framing,
+    redirects anywhere, terminal escapes in any text).
+    """
 
     daemon_threads = True
 
@@ -60,6 +103,7 @@ class ScriptedServer(ThreadingHTTPServer):
         self.replies: list[Reply] = [Reply({"status": "COMPLETED"})]
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
+        self.stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -80,23 +124,31 @@ class ScriptedServer(ThreadingHTTPServer):
             self.seen.append(seen)
             return self.replies[index]
 
+    def shutdown(self) -> None:
+        """Stop serving, and wake the handlers that hang or drip."""
+        self.stopping.set()
+        super().shutdown()
+
 
 class _ScriptedHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         server = cast("ScriptedServer", self.server)
         reply = server.next_reply(Seen("GET", self.path, dict(self.headers.items())))
-        data = (
-            reply.body
-            if isinstance(reply.body, bytes)
-            else json.dumps(reply.body).encode()
-        )
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
+        self.close_connection = True
+        if reply.hang and server.stopping.wait(reply.hang):
+            return
+        data = reply.encode()
+        try:
+            if not reply.drip:
+                self.wfile.write(data)
+                return
+            for offset in range(len(data)):
+                self.wfile.write(data[offset : offset + 1])
+                self.wfile.flush()
+                if server.stopping.wait(reply.drip):
+                    return
+        except OSError:  # the client gave up: that is what hostile tests expect
+            return
 
     def log_message(self, format: str, *args: object) -> None:
         """Keep the test output quiet."""

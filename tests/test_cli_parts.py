@@ -17,13 +17,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from helpers import Reply, ScriptedServer, serving
-from taskstatus import PollEvent, TaskStatus
-from taskstatus._backoff import Backoff
+from taskstatus import PollEvent, PollPolicy, TaskStatus
 from taskstatus._cli import _demo, _http, main
-from taskstatus._cli._http import FetchError, RetryingFetch, get_json, parse_retry_after
+from taskstatus._cli._http import (
+    DeadlineError,
+    FetchError,
+    RetryingFetch,
+    TaskEndpoint,
+    parse_retry_after,
+)
 from taskstatus._cli._progress import JSONProgress, Progress, TerminalProgress
 from taskstatus._cli._schema import status_schema
 from taskstatus._cli._wait import WaitOptions, wait
+from taskstatus._policy import Deadline
 from taskstatus.testing import FakeClock
 
 # --- Retry-After ----------------------------------------------------------
@@ -97,7 +103,7 @@ def test_a_hangup_is_transient(rude_server: ThreadingHTTPServer) -> None:
     """A server closing the connection without a reply is worth a retry."""
     url = f"http://127.0.0.1:{rude_server.server_address[1]}/"
     with pytest.raises(FetchError, match=r"connection to .* failed") as caught:
-        get_json(url, {}, timeout=5)
+        TaskEndpoint(url).get_json(time_limit=5)
     assert caught.value.transient
 
 
@@ -111,8 +117,8 @@ def test_a_silent_server_times_out() -> None:
 
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Silent)) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
-        with pytest.raises(FetchError, match="no response from") as caught:
-            get_json(url, {}, timeout=0.2)
+        with pytest.raises(FetchError, match="response from .* in time") as caught:
+            TaskEndpoint(url).get_json(time_limit=0.2)
         done.set()
     assert caught.value.transient
 
@@ -124,25 +130,23 @@ def test_huge_bodies_are_refused(
     monkeypatch.setattr(_http, "MAX_BODY_BYTES", 10)
     task_server.script(Reply({"status": "PENDING", "padding": "x" * 100}))
     with pytest.raises(FetchError, match="larger than 10 bytes"):
-        get_json(task_server.url, {}, timeout=5)
+        TaskEndpoint(task_server.url).get_json(time_limit=5)
 
 
 def test_retries_stop_at_the_deadline(task_server: ScriptedServer) -> None:
-    """A transient failure at or past the deadline is not retried."""
+    """Retries are cut to end at the deadline; a failure there is a timeout."""
     task_server.script(Reply({}, status=503))
     clock = FakeClock()
     retries: list[float] = []
     fetch = RetryingFetch(
-        task_server.url,
-        {},
+        TaskEndpoint(task_server.url),
         retries=5,
-        backoff=Backoff(1, 30, 2, jitter=False),
-        deadline=2.5,
+        policy=PollPolicy(jitter=False),
+        deadline=Deadline(2.5, clock.monotonic),
         on_retry=lambda _error, _attempt, delay: retries.append(delay),
         sleep=clock.sleep,
-        clock=clock.monotonic,
     )
-    with pytest.raises(FetchError, match="HTTP 503"):
+    with pytest.raises(DeadlineError, match=r"reached the timeout of 2.5 s: HTTP 503"):
         fetch()
     assert ([1, 1.5], 3) == (retries, len(task_server.seen))
 
@@ -152,17 +156,16 @@ def test_retries_without_a_deadline(task_server: ScriptedServer) -> None:
     task_server.script(Reply({}, status=502), "COMPLETED")
     clock = FakeClock()
     fetch = RetryingFetch(
-        task_server.url,
-        {},
+        TaskEndpoint(task_server.url),
         retries=1,
-        backoff=Backoff(2, 30, 2, jitter=False),
-        deadline=None,
+        policy=PollPolicy(initial_delay=2, jitter=False),
+        deadline=Deadline(None, clock.monotonic),
         on_retry=lambda _error, _attempt, _delay: None,
         sleep=clock.sleep,
-        clock=clock.monotonic,
     )
     assert {"status": "COMPLETED"} == fetch().body
     assert [2.0] == clock.sleeps
+    assert 30 == fetch.time_limit()
 
 
 # --- wait, in-process -----------------------------------------------------

@@ -17,11 +17,13 @@ from taskstatus import (
     POLLABLE_STATUSES,
     TERMINAL_STATUSES,
     PollEvent,
+    PollPolicy,
     PollTimeoutError,
     TaskStatus,
     UnexpectedStatusError,
     poll,
 )
+from taskstatus._policy import DEADLINE_SLACK, LONGEST_SLEEP
 from taskstatus.testing import FakeClock
 
 
@@ -415,26 +417,10 @@ def test_keyboard_interrupt_is_not_swallowed() -> None:
     ("options", "error", "message"),
     [
         ({"timeout": 0}, ValueError, "timeout must be greater than 0, got 0"),
-        ({"timeout": -5}, ValueError, "timeout must be greater than 0, got -5"),
-        ({"timeout": math.nan}, ValueError, "timeout must be a finite number"),
-        ({"timeout": math.inf}, ValueError, "timeout must be a finite number"),
-        ({"timeout": "60"}, TypeError, "timeout must be a number, got '60'"),
+        ({"policy": {"timeout": 5}}, TypeError, "policy must be a PollPolicy or None"),
         ({"max_attempts": 0}, ValueError, "max_attempts must be an int of at least 1"),
         ({"max_attempts": 2.5}, ValueError, "max_attempts must be an int"),
         ({"max_attempts": True}, ValueError, "max_attempts must be an int"),
-        ({"initial_delay": 0}, ValueError, "initial_delay must be greater than 0"),
-        ({"initial_delay": math.inf}, ValueError, "initial_delay must be a finite"),
-        ({"multiplier": 0.9}, ValueError, "multiplier must be at least 1, got 0.9"),
-        ({"multiplier": math.nan}, ValueError, "multiplier must be a finite"),
-        ({"max_delay": 0.5}, ValueError, r"max_delay must be at least initial_delay"),
-        ({"jitter": "yes"}, TypeError, "jitter must be True or False"),
-        ({"stop_on": "COMPLETED"}, TypeError, "stop_on must be a set of statuses"),
-        ({"poll_on": {"RUNNING"}}, ValueError, "'RUNNING' is not a task status"),
-        (
-            {"stop_on": {TaskStatus.PENDING}},
-            ValueError,
-            "stop_on and poll_on must not share statuses, both hold: PENDING",
-        ),
         ({"get_status": "status"}, TypeError, "get_status must be callable or None"),
         ({"retry_after": 5}, TypeError, "retry_after must be callable or None"),
         ({"on_poll": print, "sleep": None}, TypeError, "sleep must be callable, got"),
@@ -449,6 +435,38 @@ def test_bad_arguments_fail_before_the_first_fetch(
     with pytest.raises(error, match=message):
         poll(task.fetch, **options)
     assert 0 == task.fetches
+
+
+def test_a_policy_is_used_and_keywords_override_it() -> None:
+    """policy= gives the options; a keyword beside it wins for that option."""
+    clock, task = FakeClock(), Task(["PENDING"] * 3 + ["COMPLETED"])
+    policy = PollPolicy(initial_delay=3, multiplier=3, max_delay=100, jitter=False)
+    run(task, clock, policy=policy, multiplier=2)
+    assert [3, 6, 12] == clock.sleeps
+
+
+def test_poll_jitters_by_default() -> None:
+    """Without jitter=False the sleeps are drawn, not the exact schedule."""
+    clock, task = FakeClock(), Task(["PENDING"] * 30 + ["COMPLETED"])
+    run(task, clock, initial_delay=1, max_delay=1000, timeout=None)
+    assert 1 == clock.sleeps[0]  # the first ceiling is the floor itself
+    assert [1, 2, 4, 8, 16] != clock.sleeps[:5]
+    assert all(delay >= 1 for delay in clock.sleeps)
+
+
+def test_a_deadline_of_the_slack_stops_after_one_attempt() -> None:
+    """timeout=DEADLINE_SLACK counts as reached at once: one fetch, no sleep."""
+    clock, task = FakeClock(), Task(["PENDING"])
+    with pytest.raises(PollTimeoutError) as caught:
+        run(task, clock, timeout=DEADLINE_SLACK)
+    assert (1, []) == (caught.value.attempts, clock.sleeps)
+
+
+def test_a_huge_hint_without_a_deadline_is_ignored() -> None:
+    """With timeout=None a hint longer than the platform can sleep is no use."""
+    clock, task = FakeClock(), Task(["PENDING", "COMPLETED"])
+    run(task, clock, timeout=None, jitter=False, retry_after=always(1e300))
+    assert [1] == clock.sleeps
 
 
 def test_fetch_must_be_callable() -> None:
@@ -547,7 +565,7 @@ def test_schedule_properties(  # noqa: PLR0917 - one argument per strategy
     assert len(clock.sleeps) == task.fetches - 1 == len(events)
     for event, delay in zip(events, clock.sleeps):
         hint = hint_of.get(event.attempt - 1)
-        usable = hint is not None and math.isfinite(hint) and hint > 0
+        usable = hint is not None and 0 < hint <= LONGEST_SLEEP
         expected_cap = event.remaining if event.remaining is not None else math.inf
         if usable:
             assert min(hint, expected_cap) == delay  # type: ignore[type-var]

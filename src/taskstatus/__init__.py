@@ -29,10 +29,12 @@ from ._status import (
 from ._transition import can_transition, check_transition
 
 if TYPE_CHECKING:
-    from ._poll import PollEvent, poll
-    from ._poll_async import poll_async
+    from ._policy import PollOptions, PollPolicy
+    from ._poll import PollEvent, poll, poll_async
     from ._result import ItemFailure, TaskResult
     from ._summary import StatusSummary, summarize
+
+    __version__: str
 
 __all__ = [
     "LIFECYCLE_STATUSES",
@@ -44,6 +46,8 @@ __all__ = [
     "LifecycleStatus",
     "OperationStatus",
     "PollEvent",
+    "PollOptions",
+    "PollPolicy",
     "PollTimeoutError",
     "PollableStatus",
     "StatusCategory",
@@ -66,33 +70,39 @@ __all__ = [
     "summarize",
 ]
 
-# Polling and results pull in logging, dataclasses and random (poll_async,
-# asyncio): they load on first use so that `import taskstatus` stays cheap.
+# Polling and results pull in logging, dataclasses and random: they load on
+# first use so that `import taskstatus` stays cheap.
 _LAZY = {
     "ItemFailure": "_result",
     "PollEvent": "_poll",
+    "PollOptions": "_policy",
+    "PollPolicy": "_policy",
     "StatusSummary": "_summary",
     "TaskResult": "_result",
     "poll": "_poll",
-    "poll_async": "_poll_async",
+    "poll_async": "_poll",
     "summarize": "_summary",
 }
 
 
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        from importlib import import_module  # noqa: PLC0415
+# Hidden from type checkers, which would otherwise accept any attribute
+# (`taskstatus.is_terminl`): they see the real names imported above.
+if not TYPE_CHECKING:
 
-        value = getattr(import_module(f"taskstatus.{_LAZY[name]}"), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    if name == "__version__":
-        # importlib.metadata is slow to import and rarely asked for.
-        from importlib.metadata import version  # noqa: PLC0415
+    def __getattr__(name: str) -> object:
+        if name in _LAZY:
+            from importlib import import_module  # noqa: PLC0415
 
-        return version("taskstatus")
-    msg = f"module 'taskstatus' has no attribute {name!r}"
-    raise AttributeError(msg)
+            value = getattr(import_module(f"taskstatus.{_LAZY[name]}"), name)
+            globals()[name] = value  # later lookups skip this function
+            return value
+        if name == "__version__":
+            # importlib.metadata is slow to import and rarely asked for.
+            from importlib.metadata import version  # noqa: PLC0415
+
+            return version("taskstatus")
+        msg = f"module 'taskstatus' has no attribute {name!r}"
+        raise AttributeError(msg)
 
 
 def __dir__() -> list[str]:

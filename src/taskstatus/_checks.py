@@ -7,26 +7,41 @@ import math
 from ._errors import show_value
 
 
+def finite_float(value: object) -> float | None:
+    """Return a number as a float, or ``None`` if it is not a finite number.
+
+    Booleans are no numbers here, and neither is an int too large for a float.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def finite_number(name: str, value: object) -> float:
     """Return ``value`` as a float; raise, naming ``name``, unless a finite number.
 
     Booleans are refused: ``timeout=True`` is a mistake, not one second.
     """
+    number = finite_float(value)
+    if number is not None:
+        return number
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        msg = f"{name} must be a number, got {value!r} of type {type(value).__name__}"
+        shown = f"{show_value(value)} of type {type(value).__name__}"
+        msg = f"{name} must be a number, got {shown}"
         raise TypeError(msg)
-    number = float(value)
-    if not math.isfinite(number):
-        msg = f"{name} must be a finite number, got {value!r}"
-        raise ValueError(msg)
-    return number
+    msg = f"{name} must be a finite number, got {show_value(value)}"
+    raise ValueError(msg)
 
 
 def positive_number(name: str, value: object) -> float:
     """Return ``value`` if it is a finite number above zero, else raise."""
     number = finite_number(name, value)
     if number <= 0:
-        msg = f"{name} must be greater than 0, got {value!r}"
+        msg = f"{name} must be greater than 0, got {show_value(value)}"
         raise ValueError(msg)
     return number
 
@@ -35,7 +50,7 @@ def number_at_least(name: str, value: object, minimum: float, what: str) -> floa
     """Return ``value`` if it is a finite number of at least ``minimum``, else raise."""
     number = finite_number(name, value)
     if number < minimum:
-        msg = f"{name} must be at least {what}, got {value!r}"
+        msg = f"{name} must be at least {what}, got {show_value(value)}"
         raise ValueError(msg)
     return number
 
@@ -48,7 +63,8 @@ def check_callable(name: str, value: object, *, optional: bool = False) -> None:
     if callable(value) or (optional and value is None):
         return
     expected = "callable or None" if optional else "callable"
-    msg = f"{name} must be {expected}, got {value!r} of type {type(value).__name__}"
+    shown = f"{show_value(value)} of type {type(value).__name__}"
+    msg = f"{name} must be {expected}, got {shown}"
     raise TypeError(msg)
 
 
@@ -64,5 +80,5 @@ def check_instance(
 def check_flag(name: str, value: object) -> None:
     """Raise TypeError, naming ``name``, unless ``value`` is True or False."""
     if not isinstance(value, bool):
-        msg = f"{name} must be True or False, got {value!r}"
+        msg = f"{name} must be True or False, got {show_value(value)}"
         raise TypeError(msg)

@@ -10,16 +10,23 @@ if TYPE_CHECKING:
 MAX_SHOWN_VALUE_LENGTH = 80
 """The longest rendering of a bad value that an error message includes."""
 
+# Ints of more bits have more digits than a message would show anyway.
+_LONGEST_SHOWN_INT_BITS = 256
+
 
 def show_value(value: object) -> str:
     """Return ``repr(value)`` cut to at most ``MAX_SHOWN_VALUE_LENGTH`` characters.
 
     Never raises, so that reporting a bad value cannot itself fail: a hostile
     ``__repr__`` or an integer too long to print falls back to the type name.
-    A long string is cut *before* ``repr`` so that a 10 MB body costs nothing.
+    A long string is cut *before* ``repr`` so that a 10 MB body costs nothing,
+    and a huge int is described by its size instead of printed.
     """
     limit = MAX_SHOWN_VALUE_LENGTH
     try:
+        if isinstance(value, int) and value.bit_length() > _LONGEST_SHOWN_INT_BITS:
+            # Printing a huge int takes quadratic time (and 3.11+ refuses).
+            return f"<int of {value.bit_length()} bits>"
         if isinstance(value, str):
             text = repr(str.__str__(value[:limit]))
             cut = len(value) > limit

@@ -1,40 +1,35 @@
-"""poll(): follow a task until it ends, with backoff, a deadline and server hints.
+"""Following tasks until they end: poll() and poll_async().
 
 The loop's decisions live in `PollLoop`, which does no I/O: it is told each
 fetched result and answers how long to sleep. `poll` and `poll_async` only
-fetch and sleep around it, so the two cannot drift apart.
+fetch and sleep around it, so the two cannot drift apart. Their tuning
+options are those of `PollPolicy`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import time
-from collections.abc import Iterator, Mapping
-from collections.abc import Set as AbstractSet
+from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Callable, Generic, TypeVar, cast
 
-from ._backoff import Backoff
-from ._checks import check_callable, positive_number
+from ._checks import check_callable
 from ._errors import PollTimeoutError, UnexpectedStatusError, show_value
-from ._parse import coerce_status, parse_status
-from ._status import POLLABLE_STATUSES, TERMINAL_STATUSES, TaskStatus
+from ._parse import coerce_status
+from ._policy import Deadline, PollPolicy, delay_before_next
+from ._status import TaskStatus
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._policy import PollOptions
 
 T = TypeVar("T")
 
 _logger = logging.getLogger("taskstatus")
 
-DEFAULT_POLL_ON: frozenset[TaskStatus] = POLLABLE_STATUSES | {TaskStatus.UNKNOWN}
-"""Poll while the task is pending, running, or in a status this library does
-not know yet (a newer server's): the deadline bounds the wait."""
-
 _MISSING = object()
-
-DEADLINE_SLACK = 1e-3
-"""Seconds before the deadline that count as reaching it. A sleep cut to end
-at the deadline may wake a hair early (float rounding, a coarse event-loop
-clock); without this slack the loop would sleep a microsecond and fetch again."""
 
 
 @dataclass(frozen=True)
@@ -82,34 +77,14 @@ def _status_item(result: object) -> object:
     return _MISSING
 
 
-def _status_set(name: str, statuses: object) -> frozenset[TaskStatus]:
-    if isinstance(statuses, str) or not isinstance(statuses, AbstractSet):
-        msg = f"{name} must be a set of statuses, got {show_value(statuses)}"
-        raise TypeError(msg)
-    items: AbstractSet[object] = statuses  # pyright: ignore[reportUnknownVariableType]
-    return frozenset(parse_status(status) for status in items)  # type: ignore[arg-type]
-
-
-def _attempt_limit(value: object) -> int | None:
-    if value is None or (
-        isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    ):
-        return value
-    msg = f"max_attempts must be an int of at least 1, or None, got {value!r}"
-    raise ValueError(msg)
-
-
 @dataclass(frozen=True)
 class PollSettings(Generic[T]):
-    """Every argument of poll() but fetch and sleep, checked by `settings`."""
+    """What one poll needs besides fetch and sleep, checked by `poll_settings`."""
 
-    get_status: Callable[[T], object] | None
-    stop_on: frozenset[TaskStatus]
-    poll_on: frozenset[TaskStatus]
-    backoff: Backoff
-    timeout: float | None
+    policy: PollPolicy
+    get_status: Callable[[T], object]
     max_attempts: int | None
-    retry_after: Callable[[T], float | None] | None
+    retry_after: Callable[[T], object] | None
     on_poll: Callable[[PollEvent[T]], object] | None
     clock: Callable[[], float]
 
@@ -119,8 +94,8 @@ class PollLoop(Generic[T]):
 
     def __init__(self, settings: PollSettings[T]) -> None:
         self._settings = settings
-        self._delays: Iterator[float] = settings.backoff.delays()
-        self._start = settings.clock()
+        self._delays: Iterator[float] = settings.policy.delays()
+        self._deadline = Deadline(settings.policy.timeout, settings.clock)
         self._attempts = 0
 
     def next_delay(self, result: T) -> float | None:
@@ -132,21 +107,16 @@ class PollLoop(Generic[T]):
         """
         settings = self._settings
         self._attempts += 1
-        get_status = settings.get_status or default_get_status
-        status = coerce_status(get_status(result))
-        if status in settings.stop_on:
+        status = read_status(settings.policy, settings.get_status, result)
+        if status is None:
             return None
-        if status not in settings.poll_on:
-            raise UnexpectedStatusError(status, result)
-        elapsed = settings.clock() - self._start
-        remaining = None if settings.timeout is None else settings.timeout - elapsed
-        self._give_up_if_done(result, status, elapsed, remaining)
-        delay = next(self._delays)
-        if settings.retry_after is not None:
-            delay = _hinted_delay(settings.retry_after(result), delay)
-        if remaining is not None:
-            delay = min(delay, remaining)
-        event = PollEvent(self._attempts, status, result, elapsed, delay, remaining)
+        elapsed = self._deadline.elapsed()
+        self._give_up_if_done(result, status, elapsed)
+        hint = None if settings.retry_after is None else settings.retry_after(result)
+        delay = delay_before_next(next(self._delays), hint, self._deadline)
+        event = PollEvent(
+            self._attempts, status, result, elapsed, delay, self._deadline.remaining()
+        )
         _logger.debug(
             "poll attempt %d: %s after %.3f s; next poll in %.3f s",
             self._attempts,
@@ -158,12 +128,10 @@ class PollLoop(Generic[T]):
             settings.on_poll(event)
         return delay
 
-    def _give_up_if_done(
-        self, result: T, status: TaskStatus, elapsed: float, remaining: float | None
-    ) -> None:
+    def _give_up_if_done(self, result: T, status: TaskStatus, elapsed: float) -> None:
         settings = self._settings
-        if remaining is not None and remaining <= DEADLINE_SLACK:
-            reason = f"timeout of {settings.timeout:g} s"
+        if self._deadline.reached():
+            reason = f"timeout of {settings.policy.timeout:g} s"
         elif settings.max_attempts is not None and (
             self._attempts >= settings.max_attempts
         ):
@@ -173,11 +141,20 @@ class PollLoop(Generic[T]):
         raise PollTimeoutError(result, status, self._attempts, elapsed, reason)
 
 
-def _hinted_delay(hint: object, backoff_delay: float) -> float:
-    """Return a usable hint (positive, finite seconds), else the backoff delay."""
-    if isinstance(hint, bool) or not isinstance(hint, (int, float)):
-        return backoff_delay
-    return float(hint) if math.isfinite(hint) and hint > 0 else backoff_delay
+def read_status(
+    policy: PollPolicy, get_status: Callable[[T], object], result: T
+) -> TaskStatus | None:
+    """Return the status of a result to poll on, or ``None`` if it ends the wait.
+
+    Raises:
+        UnexpectedStatusError: The status is in neither stop_on nor poll_on.
+    """
+    status = coerce_status(get_status(result))
+    if status in policy.stop_on:
+        return None
+    if status not in policy.poll_on:
+        raise UnexpectedStatusError(status, result)
+    return status
 
 
 def poll(
@@ -185,18 +162,13 @@ def poll(
     /,
     *,
     get_status: Callable[[T], object] | None = None,
-    stop_on: AbstractSet[TaskStatus] = TERMINAL_STATUSES,
-    poll_on: AbstractSet[TaskStatus] = DEFAULT_POLL_ON,
-    initial_delay: float = 1.0,
-    max_delay: float = 30.0,
-    multiplier: float = 2.0,
-    jitter: bool = True,
-    timeout: float | None = 900.0,
     max_attempts: int | None = None,
     retry_after: Callable[[T], float | None] | None = None,
     on_poll: Callable[[PollEvent[T]], object] | None = None,
     sleep: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    policy: PollPolicy | None = None,
+    **options: Unpack[PollOptions],
 ) -> T:
     """Call ``fetch`` until the task it reports reaches a status in ``stop_on``.
 
@@ -216,22 +188,18 @@ def poll(
         get_status: Gives the status of a result. By default: the result
             itself if it is a string, else its ``.status``, else its
             ``["status"]``. Strings are read with `coerce_status`.
-        stop_on: Statuses that end the loop and return the result.
-        poll_on: Statuses that keep the loop going.
-        initial_delay: First delay, and the least delay, in seconds.
-        max_delay: Largest backoff delay, in seconds.
-        multiplier: Growth of the delay from one poll to the next.
-        jitter: Draw each delay at random (default) or use it exactly.
-        timeout: Seconds before giving up, on ``clock``; ``None`` waits
-            forever. The last sleep is cut short so that one final fetch
-            happens at the deadline.
         max_attempts: Most calls of ``fetch``; ``None`` for no limit.
         retry_after: Reads a server hint, in seconds, from each result that
-            keeps the loop going; ``None``, zero, negative, NaN and infinite
-            answers are ignored.
+            keeps the loop going; ``None``, zero, negative, NaN, infinite and
+            absurdly long answers (see `usable_hint`) are ignored.
         on_poll: Called with a `PollEvent` before each sleep.
         sleep: Sleeps for the given seconds.
         clock: Monotonic clock, in seconds.
+        policy: A `PollPolicy` to start from; the keywords below override it.
+        **options: The fields of `PollPolicy`: ``stop_on``, ``poll_on``,
+            ``initial_delay`` (1 s), ``max_delay`` (30 s), ``multiplier``
+            (2), ``jitter`` (True) and ``timeout`` (900 s; ``None`` waits
+            for ever).
 
     Returns:
         The first result whose status is in ``stop_on``.
@@ -243,18 +211,15 @@ def poll(
         TypeError: A bad argument, before the first fetch.
     """
     loop = PollLoop(
-        settings(
+        poll_settings(
             fetch=fetch,
             get_status=get_status,
-            stop_on=stop_on,
-            poll_on=poll_on,
-            backoff=Backoff(initial_delay, max_delay, multiplier, jitter),
-            timeout=timeout,
             max_attempts=max_attempts,
             retry_after=retry_after,
             on_poll=on_poll,
             sleep=sleep,
             clock=clock,
+            policy=PollPolicy.of(policy, options),
         )
     )
     while True:
@@ -265,48 +230,92 @@ def poll(
         sleep(delay)
 
 
-def settings(
+async def poll_async(
+    fetch: Callable[[], Awaitable[T]],
+    /,
+    *,
+    get_status: Callable[[T], object] | None = None,
+    max_attempts: int | None = None,
+    retry_after: Callable[[T], float | None] | None = None,
+    on_poll: Callable[[PollEvent[T]], object] | None = None,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    policy: PollPolicy | None = None,
+    **options: Unpack[PollOptions],
+) -> T:
+    """Await ``fetch()`` until the task reaches a status in ``stop_on``.
+
+    The same as `poll`, argument for argument, except that ``fetch`` returns
+    an awaitable and ``sleep`` is awaited (``None``, the default, means
+    `asyncio.sleep`). The callbacks stay plain functions. Cancellation
+    (``task.cancel()``, `asyncio.wait_for`, `asyncio.timeout`) interrupts the
+    sleep or the fetch and propagates; no task is left behind.
+    """
+    if sleep is None:
+        # Imported here: synchronous users never pay for asyncio.
+        import asyncio  # noqa: PLC0415
+
+        sleep = asyncio.sleep
+    loop = PollLoop(
+        poll_settings(
+            fetch=fetch,
+            get_status=get_status,
+            max_attempts=max_attempts,
+            retry_after=retry_after,
+            on_poll=on_poll,
+            sleep=sleep,
+            clock=clock,
+            policy=PollPolicy.of(policy, options),
+        )
+    )
+    while True:
+        result = await fetch()
+        delay = loop.next_delay(result)
+        if delay is None:
+            return result
+        await sleep(delay)
+
+
+def poll_settings(
     *,
     fetch: object,
     get_status: Callable[[T], object] | None,
-    stop_on: AbstractSet[TaskStatus],
-    poll_on: AbstractSet[TaskStatus],
-    backoff: Backoff,
-    timeout: float | None,
     max_attempts: int | None,
-    retry_after: Callable[[T], float | None] | None,
+    retry_after: Callable[[T], object] | None,
     on_poll: Callable[[PollEvent[T]], object] | None,
     sleep: object,
     clock: Callable[[], float],
+    policy: PollPolicy,
 ) -> PollSettings[T]:
     """Check the arguments of poll() or poll_async(); return them as settings.
 
     Every check runs before the first fetch, so a bad argument never costs a
     request, and each error names the argument and the value it got.
     """
-    check_callable("fetch", fetch)
-    check_callable("sleep", sleep)
-    check_callable("clock", clock)
-    for name, callback in (
-        ("get_status", get_status),
-        ("retry_after", retry_after),
-        ("on_poll", on_poll),
-    ):
-        check_callable(name, callback, optional=True)
-    stop_set = _status_set("stop_on", stop_on)
-    poll_set = _status_set("poll_on", poll_on)
-    if stop_set & poll_set:
-        names = ", ".join(sorted(stop_set & poll_set))
-        msg = f"stop_on and poll_on must not share statuses, both hold: {names}"
-        raise ValueError(msg)
+    check_callables(fetch=fetch, sleep=sleep, clock=clock)
+    check_callables(
+        optional=True, get_status=get_status, retry_after=retry_after, on_poll=on_poll
+    )
     return PollSettings(
-        get_status=get_status,
-        stop_on=stop_set,
-        poll_on=poll_set,
-        backoff=backoff,
-        timeout=None if timeout is None else positive_number("timeout", timeout),
+        policy=policy,
+        get_status=get_status or default_get_status,
         max_attempts=_attempt_limit(max_attempts),
         retry_after=retry_after,
         on_poll=on_poll,
         clock=clock,
     )
+
+
+def check_callables(*, optional: bool = False, **callables: object) -> None:
+    """Raise TypeError, naming the first argument that is not callable."""
+    for name, value in callables.items():
+        check_callable(name, value, optional=optional)
+
+
+def _attempt_limit(value: object) -> int | None:
+    if value is None or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    ):
+        return value
+    msg = f"max_attempts must be an int of at least 1, or None, got {show_value(value)}"
+    raise ValueError(msg)

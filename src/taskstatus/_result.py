@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar, cast, overload
 
-from ._checks import check_instance
+from ._checks import check_instance, finite_float
 from ._errors import show_value
 from ._parse import parse_status
 from ._status import TaskStatus
@@ -255,13 +254,10 @@ def _is_instance(value: object, expected: type[Any]) -> bool:
 
 def _check_stated(body: Mapping[str, object], result: TaskResult[Any]) -> None:
     if "success_rate" in body:
-        stated = body["success_rate"]
-        if (
-            isinstance(stated, bool)
-            or not isinstance(stated, (int, float))
-            or not math.isfinite(stated)
-        ):
-            msg = f"success_rate: expected a finite number, got {show_value(stated)}"
+        stated = finite_float(body["success_rate"])
+        if stated is None:
+            shown = show_value(body["success_rate"])
+            msg = f"success_rate: expected a finite number, got {shown}"
             raise ValueError(msg)
         if abs(stated - result.success_rate) > RATE_TOLERANCE:
             msg = (

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO, cast
 
+from .._policy import PollPolicy
 from .._status import TaskStatus
 from ._wait import EXIT_CODES, WaitOptions, wait
 
@@ -129,7 +130,9 @@ def demo(*, out: TextIO, err: TextIO) -> int:
             f"demo: taskstatus wait {url} --initial 0.25 --max 1", file=err, flush=True
         )
         code = wait(
-            WaitOptions(url=url, initial_delay=0.25, max_delay=1.0), out=out, err=err
+            WaitOptions(url=url, policy=PollPolicy(initial_delay=0.25, max_delay=1.0)),
+            out=out,
+            err=err,
         )
     expected = EXIT_CODES[TaskStatus.COMPLETED_WITH_ERRORS]
     if code != expected:

@@ -1,29 +1,63 @@
-"""GET a task's JSON over HTTP(S) with urllib, retrying transient failures."""
+"""GET a task's JSON over HTTP(S) safely, retrying transient failures.
+
+Every server is treated as hostile: redirects are followed only over HTTP(S),
+never from https to http and at most `MAX_REDIRECTS` times; the user's
+headers and credentials go only to the origin of the URL they gave; one
+request, redirects and body included, is bounded as a whole in time, and its
+body in size and nesting; and whatever the server says reaches a message
+only escaped and bounded.
+"""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import email.utils
 import http.client
 import json
-import math
+import re
 import socket
 import ssl
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable, cast
 
-from .._backoff import Backoff
-from .._errors import show_value
+from .._checks import finite_float
+from .._policy import Deadline, PollPolicy, delay_before_next
+from ._safe import redact_url, safe_text
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """The largest response body read; a task status never needs more."""
 
+MAX_JSON_DEPTH = 100
+"""The deepest nesting of arrays and objects accepted in a response body."""
+
 REQUEST_TIMEOUT = 30.0
-"""Seconds one request may take before it counts as a transient failure."""
+"""Seconds one request may take, redirects and the whole body included,
+before it counts as a transient failure."""
+
+REQUEST_TIMEOUT_FLOOR = 0.1
+"""The least time a request is given, even when the deadline is nearer: the
+last poll at the deadline still gets a chance to answer."""
+
+MAX_REDIRECTS = 5
+"""How many redirects one request follows before giving up."""
+
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+
+# RFC 9110 token characters: what a header name may hold.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Header values: Latin-1 text without control characters (tab allowed).
+_BAD_HEADER_VALUE = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")
+# Characters left as they are when a URL is percent-encoded: the reserved and
+# unreserved ones of RFC 3986, and % so that existing escapes survive.
+_URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 class FetchError(Exception):
@@ -43,6 +77,10 @@ class FetchError(Exception):
         self.retry_after = retry_after
 
 
+class DeadlineError(Exception):
+    """The deadline of the whole wait passed during a request or a retry."""
+
+
 @dataclass(frozen=True)
 class Response:
     """A successful response: its parsed JSON body and its Retry-After hint."""
@@ -51,148 +89,382 @@ class Response:
     retry_after: float | None
 
 
+def prepare_url(text: str) -> str:
+    """Return ``text`` as a URL ready to send: ASCII, with an IDNA host.
+
+    Spaces and non-ASCII characters are percent-encoded, as browsers and
+    curl do; existing escapes are kept.
+
+    Raises:
+        ValueError: Not an http:// or https:// URL with a host, or one with
+            control characters, a bad port or a host IDNA cannot encode. The
+            message never repeats the URL, which may hold credentials.
+    """
+    if not text.isprintable():
+        msg = "the URL holds control characters"
+        raise ValueError(msg)
+    parts = urllib.parse.urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"} or not parts.hostname:
+        msg = "expected an http:// or https:// URL with a host"
+        raise ValueError(msg)
+    port = parts.port  # raises ValueError for a port out of range
+    try:
+        host = parts.hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        msg = "the host name cannot be encoded (IDNA)"
+        raise ValueError(msg) from None
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    netloc = host if port is None else f"{host}:{port}"
+    if userinfo:
+        netloc = f"{urllib.parse.quote(userinfo, safe='%:')}@{netloc}"
+
+    def encoded(piece: str) -> str:
+        return urllib.parse.quote(piece, safe=_URL_SAFE)
+
+    return urllib.parse.urlunsplit(
+        (
+            scheme,
+            netloc,
+            encoded(parts.path),
+            encoded(parts.query),
+            encoded(parts.fragment),
+        )
+    )
+
+
+def check_header(name: str, value: str) -> None:
+    """Raise ValueError unless ``name: value`` can be sent as a header.
+
+    The message names the header but never shows its value, which is
+    usually a secret.
+    """
+    if not _TOKEN.fullmatch(name):
+        msg = f"{safe_text(name, 40)!r} is not a valid header name"
+        raise ValueError(msg)
+    if _BAD_HEADER_VALUE.search(value):
+        msg = (
+            f"the value of header {name!r} must be Latin-1 text without control "
+            "characters (the value is not shown)"
+        )
+        raise ValueError(msg)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.scheme, parts.hostname or "", parts.port or default
+
+
 def parse_retry_after(
     value: str | None, *, now: datetime | None = None
 ) -> float | None:
     """Read a Retry-After header: seconds (fractions allowed) or an HTTP date.
 
-    Returns ``None`` for a missing or unreadable header; poll() ignores
-    zero and negative values itself.
+    Returns ``None`` for a missing or unreadable header, or one that is not
+    finite; whether the number is of use (positive, not absurdly long) is
+    `usable_hint`'s call.
     """
     if value is None:
         return None
     text = value.strip()
     try:
-        seconds = float(text)
+        return finite_float(float(text))
     except ValueError:
         pass
-    else:
-        return seconds if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:  # an HTTP date is GMT; a bad one may lack a zone
+            when = when.replace(tzinfo=timezone.utc)
+        return (when - (now or datetime.now(timezone.utc))).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:  # an HTTP date is GMT; a bad one may lack a zone
-        when = when.replace(tzinfo=timezone.utc)
-    return (when - (now or datetime.now(timezone.utc))).total_seconds()
 
 
-def get_json(url: str, headers: Mapping[str, str], *, timeout: float) -> Response:
-    """GET ``url`` and parse its body as JSON.
+class TaskEndpoint:
+    """One task URL, prepared once: where its credentials may go, how it shows.
 
-    Raises:
-        FetchError: For every failure, with one line saying what went wrong.
+    User info in the URL becomes HTTP Basic credentials; they and the
+    ``headers`` are sent only to the origin (scheme, host, port) of ``url``.
     """
-    request = urllib.request.Request(
-        url, headers={"Accept": "application/json", **headers}
-    )
+
+    def __init__(self, url: str, headers: Sequence[tuple[str, str]] = ()) -> None:
+        prepared = prepare_url(url)
+        parts = urllib.parse.urlsplit(prepared)
+        self.shown = redact_url(prepared)
+        self.url = urllib.parse.urlunsplit(
+            parts._replace(netloc=parts.netloc.rpartition("@")[2])
+        )
+        self._origin = _origin(self.url)
+        secrets: dict[str, str] = {}
+        if parts.username is not None:
+            user = urllib.parse.unquote(parts.username)
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            secrets["Authorization"] = f"Basic {token}"
+        for name, value in headers:
+            secrets[name.capitalize()] = value  # as urllib.request stores them
+        self._secrets = secrets
+
+    def get_json(self, *, time_limit: float) -> Response:
+        """GET the URL, following safe redirects, and parse the body as JSON.
+
+        The request, its redirects and its whole body must be done within
+        ``time_limit`` seconds.
+
+        Raises:
+            FetchError: For every failure, with one line saying what went wrong.
+        """
+        watchdog = _Watchdog(time_limit)
+        try:
+            return self._follow(watchdog, time_limit)
+        except FetchError:
+            if watchdog.fired:
+                msg = f"no complete response from {self.shown} in time"
+                raise FetchError(msg, transient=True) from None
+            raise
+        finally:
+            watchdog.stop()
+
+    def _follow(self, watchdog: _Watchdog, time_limit: float) -> Response:
+        url = self.url
+        for _ in range(MAX_REDIRECTS + 1):
+            headers = {"Accept": "application/json"}
+            if _origin(url) == self._origin:
+                headers.update(self._secrets)
+            opener = urllib.request.build_opener(
+                _NoRedirects(),
+                _WatchedHTTPHandler(watchdog),
+                _WatchedHTTPSHandler(watchdog),
+            )
+            request = urllib.request.Request(url, headers=headers)
+            try:
+                with opener.open(request, timeout=time_limit) as reply:
+                    raw: bytes = reply.read(MAX_BODY_BYTES + 1)
+                    retry_after = parse_retry_after(reply.headers.get("Retry-After"))
+            except urllib.error.HTTPError as error:
+                with error:  # an HTTPError holds the open response: close it
+                    location = error.headers.get("Location")
+                    if error.code not in _REDIRECT_CODES or location is None:
+                        raise _http_error(redact_url(url), error) from None
+                url = _redirect_target(url, location)
+                continue
+            except urllib.error.URLError as error:
+                raise _connection_error(redact_url(url), error.reason) from None
+            except (OSError, http.client.HTTPException) as error:
+                raise _connection_error(redact_url(url), error) from None
+            return Response(_json_body(redact_url(url), raw), retry_after)
+        msg = f"more than {MAX_REDIRECTS} redirects from {self.shown} (a loop?)"
+        raise FetchError(msg, transient=False)
+
+
+def _redirect_target(url: str, location: str) -> str:
+    """Return where a redirect from ``url`` leads, if it may be followed."""
+    shown = redact_url(url)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
-            raw: bytes = reply.read(MAX_BODY_BYTES + 1)
-            retry_after = parse_retry_after(reply.headers.get("Retry-After"))
-    except urllib.error.HTTPError as error:
-        with error:  # an HTTPError holds the open response: close it
-            raise _http_error(url, error) from None
-    except urllib.error.URLError as error:
-        raise _connection_error(url, error.reason) from None
-    except (OSError, http.client.HTTPException) as error:
-        raise _connection_error(url, error) from None
+        target = prepare_url(urllib.parse.urljoin(url, location))
+    except ValueError as error:
+        msg = f"refused a redirect from {shown}: {error}"
+        raise FetchError(msg, transient=False) from None
+    if urllib.parse.urlsplit(url).scheme == "https" and target.startswith("http:"):
+        msg = f"refused a redirect from https to http: {shown} to {redact_url(target)}"
+        raise FetchError(msg, transient=False)
+    return target
+
+
+def _json_body(shown: str, raw: bytes) -> object:
     if len(raw) > MAX_BODY_BYTES:
-        msg = f"response from {url} is larger than {MAX_BODY_BYTES} bytes"
+        msg = f"response from {shown} is larger than {MAX_BODY_BYTES} bytes"
         raise FetchError(msg, transient=False)
     try:
         body: object = json.loads(raw)
-    except ValueError:
-        shown = show_value(raw.decode("utf-8", errors="replace"))
-        msg = f"response from {url} is not JSON: {shown}"
+    except (ValueError, RecursionError):
+        snippet = safe_text(raw[:100].decode("utf-8", errors="replace"), 60)
+        msg = f"response from {shown} is not JSON: {snippet!r}"
         raise FetchError(msg, transient=False) from None
-    return Response(body, retry_after)
+    if _depth(body) > MAX_JSON_DEPTH:
+        msg = f"response from {shown} is nested deeper than {MAX_JSON_DEPTH} levels"
+        raise FetchError(msg, transient=False)
+    return body
 
 
-def _http_error(url: str, error: urllib.error.HTTPError) -> FetchError:
+def _depth(body: object) -> int:
+    """Return how deeply arrays and objects nest in parsed JSON, without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterator[object] = iter(cast("dict[str, object]", value).values())
+        elif isinstance(value, list):
+            children = iter(cast("list[object]", value))
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _http_error(shown: str, error: urllib.error.HTTPError) -> FetchError:
     code = error.code
     transient = code == 429 or code >= 500
     hint = parse_retry_after(error.headers.get("Retry-After"))
+    reason = safe_text(str(error.reason), 60)
     return FetchError(
-        f"HTTP {code} {error.reason} from {url}", transient=transient, retry_after=hint
+        f"HTTP {code} {reason} from {shown}", transient=transient, retry_after=hint
     )
 
 
-def _connection_error(url: str, reason: object) -> FetchError:
+def _connection_error(shown: str, reason: object) -> FetchError:
     if isinstance(reason, socket.gaierror):
-        return FetchError(
-            f"cannot resolve the host of {url}: {reason}", transient=False
-        )
+        return FetchError(f"cannot resolve the host of {shown}", transient=False)
     if isinstance(reason, ssl.SSLError):
-        return FetchError(f"TLS failed for {url}: {reason}", transient=False)
+        detail = safe_text(str(reason), 120)
+        return FetchError(f"TLS failed for {shown}: {detail}", transient=False)
     if isinstance(reason, ConnectionRefusedError):
-        return FetchError(f"connection refused by {url}", transient=True)
+        return FetchError(f"connection refused by {shown}", transient=True)
     if isinstance(reason, (TimeoutError, socket.timeout)):
-        return FetchError(f"no response from {url} in time", transient=True)
+        return FetchError(f"no response from {shown} in time", transient=True)
+    detail = safe_text(str(reason), 120)
     if isinstance(reason, (ConnectionError, http.client.HTTPException)):
-        return FetchError(f"connection to {url} failed: {reason}", transient=True)
-    return FetchError(f"cannot reach {url}: {reason}", transient=False)
+        return FetchError(f"connection to {shown} failed: {detail}", transient=True)
+    return FetchError(f"cannot reach {shown}: {detail}", transient=False)
+
+
+class _Watchdog:
+    """Cuts the connections of one request when its time is up.
+
+    A socket timeout only bounds each wait for bytes: a server that drips
+    one byte a second would keep a request alive for ever. The watchdog
+    bounds the request as a whole by shutting its sockets down.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.fired = False
+        self._connections: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watched(self, http_class: Any) -> Callable[..., http.client.HTTPConnection]:
+        """Wrap a connection class so that its connections are tracked."""
+
+        def connect(host: str, **options: Any) -> http.client.HTTPConnection:
+            connection: http.client.HTTPConnection = http_class(host, **options)
+            with self._lock:
+                self._connections.append(connection)
+            return connection
+
+        return connect
+
+    def stop(self) -> None:
+        """Stop watching: the request is over."""
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for connection in self._connections:
+                if connection.sock is not None:
+                    with contextlib.suppress(OSError):  # already closed
+                        connection.sock.shutdown(socket.SHUT_RDWR)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Turns every redirect into an HTTPError, for TaskEndpoint to judge."""
+
+    def redirect_request(self, *_: object, **__: object) -> None:
+        """Decline: TaskEndpoint follows redirects itself."""
+        return
+
+
+class _WatchedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self._watchdog = watchdog
+
+    def do_open(
+        self, http_class: Any, req: urllib.request.Request, **http_conn_args: Any
+    ) -> http.client.HTTPResponse:
+        return super().do_open(
+            self._watchdog.watched(http_class), req, **http_conn_args
+        )
+
+
+class _WatchedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, watchdog: _Watchdog) -> None:
+        super().__init__()
+        self._watchdog = watchdog
+
+    def do_open(
+        self, http_class: Any, req: urllib.request.Request, **http_conn_args: Any
+    ) -> http.client.HTTPResponse:
+        return super().do_open(
+            self._watchdog.watched(http_class), req, **http_conn_args
+        )
 
 
 class RetryingFetch:
-    """Calls `get_json`, retrying transient failures with backoff.
+    """Calls `TaskEndpoint.get_json`, retrying transient failures with backoff.
 
-    Retries never outlast the poll's deadline: a retry that would has its
-    delay cut, and once the deadline is reached the last error is raised.
+    Retries share the wait's deadline: a request gets at most the time left
+    (but `REQUEST_TIMEOUT_FLOOR` at least), a retry's delay is cut to end at
+    the deadline, and a transient failure at the deadline raises
+    `DeadlineError`.
     """
 
     def __init__(
         self,
-        url: str,
-        headers: Mapping[str, str],
+        endpoint: TaskEndpoint,
         *,
         retries: int,
-        backoff: Backoff,
-        deadline: float | None,
+        policy: PollPolicy,
+        deadline: Deadline,
         on_retry: Callable[[FetchError, int, float], object],
         sleep: Callable[[float], object] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._url = url
-        self._headers = dict(headers)
+        self._endpoint = endpoint
         self._retries = retries
-        self._backoff = backoff
+        self._policy = policy
         self._deadline = deadline
         self._on_retry = on_retry
         self._sleep = sleep
-        self._clock = clock
 
     def __call__(self) -> Response:
         """Fetch once, plus up to ``retries`` more times on transient failures."""
-        delays: Iterator[float] = self._backoff.delays()
+        delays = self._policy.delays()
         attempt = 0
         while True:
             attempt += 1
             try:
-                return get_json(self._url, self._headers, timeout=self._timeout())
+                return self._endpoint.get_json(time_limit=self.time_limit())
             except FetchError as error:
-                delay = self._retry_delay(error, attempt, delays)
-                if delay is None:
+                if not error.transient:
                     raise
+                if self._deadline.reached():
+                    timeout = self._deadline.timeout
+                    msg = f"reached the timeout of {timeout:g} s: {error}"
+                    raise DeadlineError(msg) from None
+                if attempt > self._retries:
+                    raise
+                delay = delay_before_next(
+                    next(delays), error.retry_after, self._deadline
+                )
                 self._on_retry(error, attempt, delay)
                 self._sleep(delay)
 
-    def _timeout(self) -> float:
-        if self._deadline is None:
-            return REQUEST_TIMEOUT
-        return max(0.1, min(REQUEST_TIMEOUT, self._deadline - self._clock()))
+    def time_limit(self) -> float:
+        """Return the seconds the next request may take.
 
-    def _retry_delay(
-        self, error: FetchError, attempt: int, delays: Iterator[float]
-    ) -> float | None:
-        if not error.transient or attempt > self._retries:
-            return None
-        delay = next(delays)
-        if error.retry_after is not None and error.retry_after > 0:
-            delay = error.retry_after
-        if self._deadline is not None:
-            remaining = self._deadline - self._clock()
-            if remaining <= 0:
-                return None
-            delay = min(delay, remaining)
-        return delay
+        That is the per-request limit, cut to the time left, but never below
+        the floor.
+        """
+        remaining = self._deadline.remaining()
+        if remaining is None:
+            return REQUEST_TIMEOUT
+        return max(REQUEST_TIMEOUT_FLOOR, min(REQUEST_TIMEOUT, remaining))

@@ -4,20 +4,37 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import signal
 import sys
-import urllib.parse
 from collections.abc import Sequence
+from types import FrameType
 
+from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, PollPolicy
 from ._demo import demo
+from ._http import check_header, prepare_url
 from ._schema import render_schema
 from ._table import render_json, render_table
-from ._wait import EXIT_INTERRUPTED, EXIT_USAGE, WaitOptions, wait
+from ._wait import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    RETRIES,
+    Terminated,
+    WaitOptions,
+    wait,
+)
+
+EXIT_BROKEN_PIPE = 141
+"""The code of a command that a closed pipe stopped (128 + SIGPIPE), as the
+shell reports for Unix tools killed by SIGPIPE."""
 
 EPILOG = """\
 exit codes of `wait`:
   0    COMPLETED                 3    COMPLETED_WITH_ERRORS
   4    FAILED                    5    CANCELED
   124  deadline reached          130  interrupted (Ctrl-C)
+  143  terminated (SIGTERM)      141  output closed (broken pipe)
   2    usage error               1    any other error
 """
 
@@ -26,17 +43,25 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        msg = f"expected a number of seconds, got {text!r}"
+        msg = f"expected a number of seconds, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg) from None
     if not math.isfinite(value) or value <= 0:
-        msg = f"expected a positive number of seconds, got {text!r}"
+        msg = f"expected a positive number of seconds, got {text[:40]!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _delay(text: str) -> float:
+    value = _seconds(text)
+    if value > LONGEST_SLEEP:
+        msg = f"expected at most {LONGEST_SLEEP:.0f} seconds, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
 
 
 def _count(text: str) -> int:
-    if not text.isdigit():
-        msg = f"expected a whole number of at least 0, got {text!r}"
+    if not (text.isascii() and text.isdigit()):
+        msg = f"expected a whole number of at least 0, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg)
     return int(text)
 
@@ -44,16 +69,22 @@ def _count(text: str) -> int:
 def _header(text: str) -> tuple[str, str]:
     name, colon, value = text.partition(":")
     if not colon or not name.strip() or name != name.strip():
-        msg = f"expected 'Name: value', got {text!r}"
+        # The text may be a secret given without its name: never echo it.
+        msg = "expected 'Name: value' (the text is not shown)"
         raise argparse.ArgumentTypeError(msg)
-    return name, value.strip()
+    value = value.strip()
+    try:
+        check_header(name, value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name, value
 
 
 def _url(text: str) -> str:
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        msg = f"expected an http:// or https:// URL, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
+    try:
+        prepare_url(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     return text
 
 
@@ -101,23 +132,24 @@ def _parser() -> argparse.ArgumentParser:
     waiting.add_argument(
         "--timeout",
         type=_seconds,
-        default=900.0,
+        default=DEFAULT_POLICY.timeout,
         metavar="SECONDS",
-        help="give up after this long, exit code 124 (default: 900)",
+        help="give up after this long, whatever is going on: exit code 124 "
+        "(default: %(default)g)",
     )
     waiting.add_argument(
         "--initial",
-        type=_seconds,
-        default=1.0,
+        type=_delay,
+        default=DEFAULT_POLICY.initial_delay,
         metavar="SECONDS",
-        help="first and shortest delay between polls (default: 1)",
+        help="first and shortest delay between polls (default: %(default)g)",
     )
     waiting.add_argument(
         "--max",
-        type=_seconds,
-        default=30.0,
+        type=_delay,
+        default=DEFAULT_POLICY.max_delay,
         metavar="SECONDS",
-        help="longest delay between polls (default: 30)",
+        help="longest delay between polls (default: %(default)g)",
     )
     waiting.add_argument(
         "--no-jitter", action="store_true", help="use the exact backoff delays"
@@ -125,9 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     waiting.add_argument(
         "--retries",
         type=_count,
-        default=3,
+        default=RETRIES,
         metavar="N",
-        help="retries of a request after a transient failure (default: 3)",
+        help="retries of a request after a transient failure (default: %(default)d)",
     )
     output = waiting.add_mutually_exclusive_group()
     output.add_argument("--quiet", action="store_true", help="print only errors")
@@ -150,11 +182,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse's way out: --help, or a usage error
         return EXIT_USAGE if exit_.code else 0
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return _run(args)
+    except Terminated:
+        print("taskstatus: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("taskstatus: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our output has gone (`taskstatus list | head -1`):
+        # stop quietly, and keep Python from failing to flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -176,14 +223,17 @@ def _run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return EXIT_USAGE
-        options = WaitOptions(
-            url=args.url,
-            field=args.field,
-            headers=tuple(args.header),
+        policy = PollPolicy(
             timeout=args.timeout,
             initial_delay=args.initial,
             max_delay=args.max,
             jitter=not args.no_jitter,
+        )
+        options = WaitOptions(
+            url=args.url,
+            field=args.field,
+            headers=tuple(args.header),
+            policy=policy,
             quiet=args.quiet,
             json=args.json,
             retries=args.retries,

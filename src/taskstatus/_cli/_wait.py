@@ -8,14 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, TextIO, cast
 
-from .._backoff import Backoff
-from .._errors import PollTimeoutError, UnexpectedStatusError
+from .._errors import PollTimeoutError, UnexpectedStatusError, show_value
 from .._parse import coerce_status
+from .._policy import DEFAULT_POLICY, Deadline, PollPolicy
 from .._poll import PollEvent, poll
 from .._result import TaskResult
 from .._status import TaskStatus
-from ._http import FetchError, Response, RetryingFetch
+from ._http import DeadlineError, FetchError, Response, RetryingFetch, TaskEndpoint
 from ._progress import JSONProgress, LineProgress, Progress, TerminalProgress
+from ._safe import safe_text
 
 EXIT_CODES: Mapping[TaskStatus, int] = {
     TaskStatus.COMPLETED: 0,
@@ -27,9 +28,17 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 MAX_ITEMS_SHOWN = 10
 """How many failed items of one error code the final report lists."""
+
+RETRIES = 3
+"""How many times a request is retried after a transient failure, by default."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: stop as for Ctrl-C, but exit with 143."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +48,10 @@ class WaitOptions:
     url: str
     field: str = "status"
     headers: tuple[tuple[str, str], ...] = ()
-    timeout: float = 900.0
-    initial_delay: float = 1.0
-    max_delay: float = 30.0
-    jitter: bool = True
+    policy: PollPolicy = DEFAULT_POLICY
     quiet: bool = False
     json: bool = False
-    retries: int = 3
+    retries: int = RETRIES
 
 
 class FieldError(Exception):
@@ -59,7 +65,10 @@ def status_at(body: object, path: str) -> object:
         value = _child(value, key)
         if value is _MISSING:
             where = ".".join(path.split(".")[:step]) or "the top level"
-            msg = f"no field {path!r} in the response body: no {key!r} at {where}"
+            msg = (
+                f"no field {show_value(path)} in the response body: "
+                f"no {show_value(key)} at {safe_text(where)}"
+            )
             raise FieldError(msg)
     return value
 
@@ -71,7 +80,7 @@ def _child(value: object, key: str) -> object:
     """Return ``value[key]`` for a JSON object or array, or ``_MISSING``."""
     if isinstance(value, Mapping):
         return cast("Mapping[str, object]", value).get(key, _MISSING)
-    if isinstance(value, list) and key.isdigit():
+    if isinstance(value, list) and key.isascii() and key.isdigit():
         items = cast("list[object]", value)
         return items[int(key)] if int(key) < len(items) else _MISSING
     return _MISSING
@@ -87,17 +96,14 @@ def wait(
 ) -> int:
     """Run ``taskstatus wait``; return its exit code."""
     progress = _progress_for(options, out, err)
-    backoff = Backoff(options.initial_delay, options.max_delay, 2.0, options.jitter)
-    start = clock()
+    deadline = Deadline(options.policy.timeout, clock)
     fetch = RetryingFetch(
-        options.url,
-        dict(options.headers),
+        TaskEndpoint(options.url, options.headers),
         retries=options.retries,
-        backoff=backoff,
-        deadline=start + options.timeout,
+        policy=options.policy,
+        deadline=deadline,
         on_retry=progress.retry,
         sleep=sleep,
-        clock=clock,
     )
     attempts = 1  # the fetch that ends the wait, plus one per poll event
 
@@ -106,31 +112,37 @@ def wait(
         attempts = event.attempt + 1
         progress.poll(event)
 
+    def fail(code: int, event: str, message: str) -> int:
+        progress.finish()
+        print(f"taskstatus wait: {message}", file=err, flush=True)
+        record = {"event": event, "exit_code": code, "message": message}
+        progress.final({**record, "elapsed": deadline.elapsed()})
+        return code
+
     try:
         response = poll(
             fetch,
             get_status=lambda response: status_at(response.body, options.field),
             retry_after=lambda response: response.retry_after,
-            initial_delay=options.initial_delay,
-            max_delay=options.max_delay,
-            jitter=options.jitter,
-            timeout=options.timeout,
             on_poll=on_poll,
             sleep=sleep,
             clock=clock,
+            policy=options.policy,
         )
-    except PollTimeoutError as error:
-        return _fail(progress, err, EXIT_TIMEOUT, "timeout", str(error))
+    except (PollTimeoutError, DeadlineError) as error:
+        return fail(EXIT_TIMEOUT, "timeout", str(error))
     except UnexpectedStatusError as error:
         message = f"the task is {error.status}, which waiting cannot change"
-        return _fail(progress, err, EXIT_ERROR, "error", message)
+        return fail(EXIT_ERROR, "error", message)
     except (FetchError, FieldError) as error:
-        return _fail(progress, err, EXIT_ERROR, "error", str(error))
+        return fail(EXIT_ERROR, "error", str(error))
+    except Terminated:
+        return fail(EXIT_TERMINATED, "interrupted", "terminated")
     except KeyboardInterrupt:
-        return _fail(progress, err, EXIT_INTERRUPTED, "interrupted", "interrupted")
+        return fail(EXIT_INTERRUPTED, "interrupted", "interrupted")
     progress.finish()
     status = coerce_status(status_at(response.body, options.field))
-    elapsed = clock() - start
+    elapsed = deadline.elapsed()
     result = _task_result(response.body, options.field, err)
     code = EXIT_CODES[status]
     if options.json:
@@ -159,25 +171,31 @@ def _progress_for(options: WaitOptions, out: TextIO, err: TextIO) -> Progress:
     return LineProgress(err)
 
 
-def _fail(progress: Progress, err: TextIO, code: int, event: str, message: str) -> int:
-    progress.finish()
-    print(f"taskstatus wait: {message}", file=err, flush=True)
-    progress.final({"event": event, "exit_code": code, "message": message})
-    return code
-
-
 def _task_result(body: object, field: str, err: TextIO) -> TaskResult[Any] | None:
-    """Find a partial-success result next to the status field, if there is one."""
-    parent_path = field.rpartition(".")[0]
-    holder = status_at(body, parent_path) if parent_path else body
+    """Find a partial-success result beside the status field, or further out.
+
+    The object holding the status is tried first, then each object holding
+    that one, up to the top level of the body.
+    """
+    steps = field.split(".")[:-1]
+    for depth in range(len(steps), -1, -1):
+        holder = status_at(body, ".".join(steps[:depth])) if depth else body
+        if not _holds_result(holder):
+            continue
+        try:
+            return TaskResult.from_dict(holder)
+        except ValueError as error:
+            message = safe_text(str(error))
+            print(
+                f"taskstatus wait: ignoring the result in the body: {message}", file=err
+            )
+            return None
+    return None
+
+
+def _holds_result(value: object) -> bool:
     keys = ("successful_items", "failed_items")
-    if _child(holder, keys[0]) is _MISSING or _child(holder, keys[1]) is _MISSING:
-        return None
-    try:
-        return TaskResult.from_dict(holder)
-    except ValueError as error:
-        print(f"taskstatus wait: ignoring the result in the body: {error}", file=err)
-        return None
+    return all(_child(value, key) is not _MISSING for key in keys)
 
 
 def _report(
@@ -200,10 +218,12 @@ def _report(
             shown = [_item_text(failure.item) for failure in failures[:MAX_ITEMS_SHOWN]]
             more = len(failures) - len(shown)
             listing = ", ".join(shown) + (f", and {more} more" if more else "")
-            lines.append(f"  {code or '(no code)'} ({len(failures)}): {listing}")
+            label = safe_text(code, 60) if code else "(no code)"
+            lines.append(f"  {label} ({len(failures)}): {listing}")
     print("\n".join(lines), file=out, flush=True)
 
 
 def _item_text(item: object) -> str:
-    # Items come from a JSON body, so json.dumps can always write them back.
-    return item if isinstance(item, str) else json.dumps(item)
+    # Items come from a JSON body of bounded depth, so json.dumps can always
+    # write them back; the text is the server's, so it is escaped and cut.
+    return safe_text(item if isinstance(item, str) else json.dumps(item), 60)

@@ -1,0 +1,91 @@
+"""What the command may print of what it is given: escaped, bounded, redacted.
+
+Text from a server can hold escape sequences and line breaks meant for the
+terminal or the CI log reading the output; URLs can hold credentials. Every
+line the command prints goes through `safe_text` or `redact_url` first.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+MAX_SHOWN_TEXT_LENGTH = 200
+"""The most characters of one piece of server text that a line shows."""
+
+CREDENTIAL_WORDS = (
+    "token",
+    "key",
+    "secret",
+    "signature",
+    "password",
+    "passwd",
+    "credential",
+    "auth",
+    "session",
+)
+"""A query parameter whose name holds one of these (in any case) is a secret."""
+
+CREDENTIAL_NAMES = frozenset({"sig", "pwd", "pw", "pass"})
+"""Short names that are secrets only as a whole word of a parameter name."""
+
+REDACTED = "***"
+
+
+def safe_text(text: str, limit: int = MAX_SHOWN_TEXT_LENGTH) -> str:
+    r"""Return ``text`` cut to ``limit`` characters with unprintables escaped.
+
+    Control and format characters (escape sequences, CR and LF, bidi
+    overrides) are written as Python escapes, so that a line stays one line
+    and shows what the server sent.
+
+    >>> safe_text("done\x1b[2J\n::warning::owned")
+    'done\\x1b[2J\\n::warning::owned'
+    """
+    cut = len(text) > limit
+    text = text[:limit]
+    if not text.isprintable():
+        text = "".join(
+            char if char.isprintable() else repr(char)[1:-1] for char in text
+        )
+    return text + "..." if cut else text
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether a query parameter named ``name`` carries a secret."""
+    lowered = name.lower()
+    if any(word in lowered for word in CREDENTIAL_WORDS):
+        return True
+    words = lowered.replace("-", "_").replace(".", "_").split("_")
+    return not CREDENTIAL_NAMES.isdisjoint(words)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with its user info and credential parameters shown as ``***``.
+
+    >>> redact_url("https://me:pw@api.example/t/1?access_token=abc&page=2")
+    'https://***@api.example/t/1?access_token=***&page=2'
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # such as an unclosed [ in the host
+        return "(an unreadable URL)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+    shown = parts._replace(
+        netloc=netloc,
+        query=_redact_parameters(parts.query),
+        fragment=_redact_parameters(parts.fragment),
+    )
+    return safe_text(urllib.parse.urlunsplit(shown))
+
+
+def _redact_parameters(text: str) -> str:
+    if "=" not in text:
+        return text
+    pairs: list[str] = []
+    for pair in text.split("&"):
+        name, equals, _ = pair.partition("=")
+        secret = equals and is_credential_name(urllib.parse.unquote_plus(name))
+        pairs.append(f"{name}={REDACTED}" if secret else pair)
+    return "&".join(pairs)
