@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import threading
 from collections.abc import Generator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TypeVar, cast
 
-import taskstatus
+import taskstatus as package
 
 Server = TypeVar("Server", bound=ThreadingHTTPServer)
 
@@ -23,7 +24,10 @@ Server = TypeVar("Server", bound=ThreadingHTTPServer)
 @contextmanager
 def serving(server: Server) -> Generator[Server, None, None]:
     """Serve requests in a thread until the block ends, then shut down cleanly."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for it, once per test.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server
@@ -63,7 +67,8 @@ class Reply:
         data = body if isinstance(body, bytes) else body.encode()
         reason = self.reason
         if reason is None:
-            reason = HTTPStatus(self.status).phrase
+            known = self.status in HTTPStatus._value2member_map_
+            reason = HTTPStatus(self.status).phrase if known else "Whatever"
         lines = [
             f"HTTP/1.1 {self.status} {reason}",
             "Content-Type: application/json",
@@ -154,6 +159,27 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         """Keep the test output quiet."""
 
 
+SCRIPT = str(Path(sysconfig.get_path("scripts"), "taskstatus"))
+"""The installed console script, run as users run it."""
+
+FAST = ["--initial", "0.01", "--max", "0.05", "--no-jitter"]
+"""Options that make `taskstatus wait` poll in hundredths of a second."""
+
+
+def taskstatus(
+    *arguments: str, env: dict[str, str] | None = None, timeout: float = 30
+) -> subprocess.CompletedProcess[str]:
+    """Run the console script; return its exit code and output."""
+    return subprocess.run(
+        [SCRIPT, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
+
+
 def without_coverage_env() -> dict[str, str]:
     """The environment minus coverage's variables, for a clean child process."""
     return {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
@@ -166,7 +192,7 @@ def run_python(code: str) -> str:
     file that imports it (and json, inspect, …) into every new interpreter,
     which would hide what ``import taskstatus`` itself loads.
     """
-    package_parent = str(Path(taskstatus.__file__).parent.parent)
+    package_parent = str(Path(package.__file__).parent.parent)
     return subprocess.run(
         [sys.executable, "-S", "-c", code],
         capture_output=True,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import socket
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -117,7 +119,7 @@ def test_a_silent_server_times_out() -> None:
 
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Silent)) as server:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
-        with pytest.raises(FetchError, match="response from .* in time") as caught:
+        with pytest.raises(FetchError, match=r"response from .* in time") as caught:
             TaskEndpoint(url).get_json(time_limit=0.2)
         done.set()
     assert caught.value.transient
@@ -168,6 +170,130 @@ def test_retries_without_a_deadline(task_server: ScriptedServer) -> None:
     assert 30 == fetch.time_limit()
 
 
+@pytest.mark.parametrize(
+    ("code", "transient"), [(429, True), (500, True), (503, True), (499, False)]
+)
+def test_which_http_errors_are_transient(
+    task_server: ScriptedServer, code: int, transient: bool
+) -> None:
+    """429 and every 5xx are worth a retry; other errors are final."""
+    task_server.script(Reply({}, status=code))
+    with pytest.raises(FetchError) as caught:
+        TaskEndpoint(task_server.url).get_json(time_limit=5)
+    assert transient is caught.value.transient
+
+
+def test_a_body_exactly_at_the_cap_is_read(
+    task_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cap is inclusive: a body of exactly MAX_BODY_BYTES is fine."""
+    assert 10 * 1024 * 1024 == _http.MAX_BODY_BYTES  # as docs/cli.md says
+    body = {"status": "COMPLETED"}
+    monkeypatch.setattr(_http, "MAX_BODY_BYTES", len(json.dumps(body)))
+    task_server.script(Reply(body))
+    assert body == TaskEndpoint(task_server.url).get_json(time_limit=5).body
+
+
+def test_an_oversized_body_is_not_retried(
+    task_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A body over the cap is final: the server would send it again."""
+    monkeypatch.setattr(_http, "MAX_BODY_BYTES", 5)
+    task_server.script(Reply({"status": "COMPLETED"}))
+    clock = FakeClock()
+    fetch = RetryingFetch(
+        TaskEndpoint(task_server.url),
+        retries=3,
+        policy=PollPolicy(jitter=False),
+        deadline=Deadline(60, clock.monotonic),
+        on_retry=lambda _error, _attempt, _delay: None,
+        sleep=clock.sleep,
+    )
+    with pytest.raises(FetchError, match="larger than 5 bytes"):
+        fetch()
+    assert 1 == len(task_server.seen)
+
+
+def test_a_transient_failure_with_half_a_second_left_is_retried(
+    task_server: ScriptedServer,
+) -> None:
+    """Time left, however little, is used for one more try."""
+    task_server.script(Reply({}, status=503), "COMPLETED")
+    clock = FakeClock()
+    deadline = Deadline(10, clock.monotonic)
+    clock.advance(9.5)
+    fetch = RetryingFetch(
+        TaskEndpoint(task_server.url),
+        retries=3,
+        policy=PollPolicy(jitter=False),
+        deadline=deadline,
+        on_retry=lambda _error, _attempt, _delay: None,
+        sleep=clock.sleep,
+    )
+    assert {"status": "COMPLETED"} == fetch().body
+    assert [0.5] == clock.sleeps
+
+
+def test_the_request_time_limit_follows_the_deadline() -> None:
+    """A request gets min(30 s, time left), but never less than a tenth."""
+    assert (30.0, 0.1) == (_http.REQUEST_TIMEOUT, _http.REQUEST_TIMEOUT_FLOOR)
+    clock = FakeClock()
+    fetch = RetryingFetch(
+        TaskEndpoint("http://127.0.0.1:9/"),
+        retries=0,
+        policy=PollPolicy(),
+        deadline=Deadline(100, clock.monotonic),
+        on_retry=lambda _error, _attempt, _delay: None,
+    )
+    limits = [fetch.time_limit()]
+    for moment in (80, 15, 4.95, 1):  # at 80, 95, 99.95 and 100.95 s
+        clock.advance(moment)
+        limits.append(fetch.time_limit())
+    assert [30.0, 20.0, 5.0, 0.1, 0.1] == [round(limit, 6) for limit in limits]
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        ("http://[::1]:8080/t", "http://[::1]:8080/t"),
+        ("HTTPS://Bücher.Example/t", "https://xn--bcher-kva.example/t"),
+        ("http://u:p w@h/a b?c=d e#f g", "http://u:p%20w@h/a%20b?c=d%20e#f%20g"),
+        ("http://h/%41?x=%2F", "http://h/%41?x=%2F"),
+    ],
+)
+def test_urls_are_prepared_for_the_wire(given: str, sent: str) -> None:
+    """Hosts go through IDNA, and spaces and non-ASCII are percent-encoded."""
+    assert sent == _http.prepare_url(given)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://" + "a" * 64 + ".example/", "the host name cannot be encoded"),
+        ("ftp://h/", "expected an http:// or https:// URL with a host"),
+        ("http:///path", "expected an http:// or https:// URL with a host"),
+        ("http://h:99999/", "out of range"),
+        ("http://h/\x00", "the URL holds control characters"),
+    ],
+)
+def test_unusable_urls_are_refused(url: str, message: str) -> None:
+    """Each unusable URL gets a ValueError saying why, without repeating it."""
+    with pytest.raises(ValueError, match=message):
+        _http.prepare_url(url)
+
+
+def test_watchdog_fires_before_a_connection_is_made() -> None:
+    """A connection still without a socket when time is up is left alone."""
+    watchdog = _http._Watchdog(0.01)  # pyright: ignore[reportPrivateUsage]
+    connection = watchdog.watched(http.client.HTTPConnection)("127.0.0.1", port=9)
+    deadline = time.monotonic() + 5
+    while not watchdog.fired and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert watchdog.fired
+    assert connection.sock is None
+    watchdog.stop()
+
+
 # --- wait, in-process -----------------------------------------------------
 
 
@@ -178,12 +304,84 @@ def run_wait(options: WaitOptions) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def test_field_path_into_a_string_is_missing(task_server: ScriptedServer) -> None:
-    """A path that runs into a scalar says where it broke."""
-    task_server.script(Reply({"status": "PENDING"}))
-    code, _, err = run_wait(WaitOptions(task_server.url, field="status.value"))
+@pytest.mark.parametrize(
+    ("body", "path", "where"),
+    [
+        ({"state": "X"}, "status", "no 'status' at the top level"),
+        ({"data": {"job": {}}}, "data.task.state", "no 'task' at data"),
+        ({"data": {"task": {}}}, "data.task.state", "no 'state' at data.task"),
+        ({"status": "PENDING"}, "status.value", "no 'value' at status"),
+        ({"items": [{"status": "X"}]}, "items.1.status", "no '1' at items"),
+        ({"items": "COMPLETED"}, "items.0", "no '0' at items"),
+    ],
+    ids=[
+        "first step",
+        "middle step",
+        "last step",
+        "into a string",
+        "past the end",
+        "index into a string",
+    ],
+)
+def test_missing_field_names_where_the_path_broke(
+    task_server: ScriptedServer, body: object, path: str, where: str
+) -> None:
+    """A missing step, an index equal to the length, an index into a string."""
+    task_server.script(Reply(body))
+    code, _, err = run_wait(WaitOptions(task_server.url, field=path))
     assert 1 == code
-    assert "no 'value' at status" in err
+    assert f"taskstatus wait: no field {path!r} in the response body: {where}\n" == err
+
+
+def test_one_poll_is_reported_as_one_poll(task_server: ScriptedServer) -> None:
+    """A task already finished at the first fetch says 'after 1 poll'."""
+    task_server.script("COMPLETED")
+    code, out, _ = run_wait(WaitOptions(task_server.url))
+    assert 0 == code
+    assert out.startswith("COMPLETED after 1 poll in ")
+
+
+@pytest.mark.parametrize("present", ["successful_items", "failed_items"])
+def test_half_a_result_is_no_result(task_server: ScriptedServer, present: str) -> None:
+    """A body with only one of the two lists is no TaskResult: no warning."""
+    task_server.script(Reply({"status": "COMPLETED", present: []}))
+    code, out, err = run_wait(WaitOptions(task_server.url))
+    assert (0, "") == (code, err)
+    assert 1 == len(out.splitlines())
+
+
+def test_the_terminal_line_is_ended_before_an_error(
+    task_server: ScriptedServer,
+) -> None:
+    """On a TTY the progress line gets its newline before the error line."""
+    task_server.script("PENDING", Reply({"status": "DRAFT"}))
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out, err = io.StringIO(), Terminal()
+    options = WaitOptions(task_server.url, policy=PollPolicy(initial_delay=0.01))
+    assert 1 == wait(options, out=out, err=err)
+    lines = err.getvalue().split("\n")
+    assert lines[0].startswith("\r\x1b[KPENDING  attempt 1")
+    assert "taskstatus wait: the task is DRAFT, which waiting cannot change" == lines[1]
+
+
+def test_timeout_final_record(task_server: ScriptedServer) -> None:
+    """With --json the deadline ends in a 'timeout' record with its elapsed time."""
+    task_server.script("PENDING")
+    options = WaitOptions(
+        task_server.url,
+        policy=PollPolicy(initial_delay=0.01, timeout=0.05, jitter=False),
+        json=True,
+    )
+    code, out, err = run_wait(options)
+    assert 124 == code
+    final = json.loads(out.splitlines()[-1])
+    assert ("timeout", 124) == (final["event"], final["exit_code"])
+    assert 0.05 <= final["elapsed"] < 1
+    assert err.startswith("taskstatus wait: task still PENDING after ")
 
 
 def test_full_success_report(task_server: ScriptedServer) -> None:

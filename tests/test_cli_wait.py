@@ -8,22 +8,14 @@ import pty
 import re
 import select
 import signal
-import ssl
 import subprocess
 import sys
-import sysconfig
 import time
-from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-import trustme
 
-from helpers import Reply, ScriptedServer, serving
-
-SCRIPT = str(Path(sysconfig.get_path("scripts"), "taskstatus"))
-FAST = ["--initial", "0.01", "--max", "0.05", "--no-jitter"]
+from helpers import FAST, SCRIPT, Reply, ScriptedServer, taskstatus
 
 CWE_BODY: dict[str, object] = {
     "id": "t-1",
@@ -35,20 +27,6 @@ CWE_BODY: dict[str, object] = {
         {"item": "e", "error": "bad file", "code": "permanent", "details": {}},
     ],
 }
-
-
-def taskstatus(
-    *arguments: str, env: dict[str, str] | None = None, timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    """Run the console script; return its exit code and output."""
-    return subprocess.run(
-        [SCRIPT, *arguments],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env=env,
-    )
 
 
 # --- exit codes -----------------------------------------------------------
@@ -381,35 +359,6 @@ def test_ctrl_c_exits_130(task_server: ScriptedServer) -> None:
     assert "taskstatus wait: interrupted" == stderr.splitlines()[-1]
     assert "Traceback" not in stderr
     assert "" == stdout
-
-
-# --- HTTPS ----------------------------------------------------------------
-
-
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[ScriptedServer, dict[str, str]]]:
-    """A scripted HTTPS server with a throwaway CA, and an env that trusts it."""
-    authority = trustme.CA()
-    server = ScriptedServer()
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    authority.issue_cert("127.0.0.1").configure_cert(context)  # pyright: ignore[reportUnknownMemberType]
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    ca_file = tmp_path / "ca.pem"
-    authority.cert_pem.write_to_path(str(ca_file))
-    with serving(server):
-        yield server, {**os.environ, "SSL_CERT_FILE": str(ca_file)}
-
-
-def test_https_endpoint(tls_server: tuple[ScriptedServer, dict[str, str]]) -> None:
-    """Wait speaks HTTPS, verifying the server's certificate."""
-    server, env = tls_server
-    server.script("PENDING", "COMPLETED")
-    url = server.url.replace("http://", "https://")
-    run = taskstatus("wait", url, *FAST, env=env)
-    assert 0 == run.returncode, run.stderr
-    untrusted = taskstatus("wait", url, *FAST)
-    assert 1 == untrusted.returncode
-    assert untrusted.stderr.startswith(f"taskstatus wait: TLS failed for {url}")
 
 
 # --- demo -----------------------------------------------------------------

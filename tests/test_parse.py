@@ -231,6 +231,19 @@ def test_coerce_memory_is_bounded(caplog: pytest.LogCaptureFixture) -> None:
     assert "'NEW_STATUS_0'" not in _parse._warned_values
 
 
+def test_coerce_remembers_exactly_its_bound(caplog: pytest.LogCaptureFixture) -> None:
+    """256 values are all remembered; the 257th pushes out the first."""
+    assert 256 == MAX_REMEMBERED_UNKNOWN_VALUES  # as docs/parsing.md says
+    with caplog.at_level(logging.WARNING, logger="taskstatus"):
+        for number in range(MAX_REMEMBERED_UNKNOWN_VALUES):
+            coerce_status(f"NEW_{number}")
+        coerce_status("NEW_0")
+        assert MAX_REMEMBERED_UNKNOWN_VALUES == len(caplog.records)  # no repeat
+        coerce_status("NEW_LAST")
+        coerce_status("NEW_0")
+    assert MAX_REMEMBERED_UNKNOWN_VALUES + 2 == len(caplog.records)
+
+
 def test_coerce_remembers_short_renderings_only() -> None:
     """A 10 MB unknown string is remembered as an 80-character rendering."""
     coerce_status("y" * 10_000_000)

@@ -188,7 +188,7 @@ def test_jitter_spreads_delays() -> None:
 
 
 def test_deadline_measures_from_its_creation() -> None:
-    """elapsed and remaining are read on the given clock."""
+    """Elapsed and remaining are read on the given clock."""
     clock = FakeClock(100)
     deadline = Deadline(10, clock.monotonic)
     clock.advance(4)

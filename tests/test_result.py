@@ -286,6 +286,31 @@ def test_stated_rate_within_tolerance_is_accepted() -> None:
         TaskResult.from_dict(data)
 
 
+def test_tolerance_boundaries() -> None:
+    """A rate off by exactly RATE_TOLERANCE (0.01) passes; half a point does not."""
+    assert 0.01 == RATE_TOLERANCE  # as docs/results.md says
+    data = {
+        "successful_items": ["a"],
+        "failed_items": [{"item": "b", "error": "x"}],
+        "success_rate": 50 + RATE_TOLERANCE,
+    }
+    assert 50.0 == TaskResult.from_dict(data).success_rate
+    data["success_rate"] = 50.5
+    with pytest.raises(ValueError, match=r"success_rate: states 50.5 but the items"):
+        TaskResult.from_dict(data)
+
+
+def test_a_rate_too_large_for_a_float_is_refused() -> None:
+    """A huge integer rate is bad data (ValueError), not an OverflowError."""
+    data: dict[str, object] = {
+        "successful_items": [],
+        "failed_items": [],
+        "success_rate": 10**400,
+    }
+    with pytest.raises(ValueError, match="expected a finite number, got <int of"):
+        TaskResult.from_dict(data)
+
+
 # --- properties -----------------------------------------------------------
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.text()

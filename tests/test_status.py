@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+from typing import get_args
 
 import pytest
 
@@ -15,6 +16,7 @@ from taskstatus import (
     TERMINAL_STATUSES,
     StatusCategory,
     TaskStatus,
+    TaskStatusValue,
 )
 
 SPEC_ORDER = [
@@ -168,3 +170,8 @@ def test_terminal_and_pollable_are_disjoint_operation_subsets() -> None:
     assert terminal.isdisjoint(POLLABLE_STATUSES)
     assert TERMINAL_STATUSES < OPERATION_STATUSES
     assert POLLABLE_STATUSES < OPERATION_STATUSES
+
+
+def test_the_value_literal_holds_exactly_the_thirteen_values() -> None:
+    """TaskStatusValue, the Literal for raw JSON, lists every value in order."""
+    assert tuple(SPEC_ORDER) == get_args(TaskStatusValue)

@@ -87,7 +87,7 @@ _LAZY = {
 
 # Hidden from type checkers, which would otherwise accept any attribute
 # (`taskstatus.is_terminl`): they see the real names imported above.
-if not TYPE_CHECKING:
+if not TYPE_CHECKING:  # pragma: no branch
 
     def __getattr__(name: str) -> object:
         if name in _LAZY:

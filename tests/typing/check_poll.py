@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Optional
 
-from typing_extensions import assert_type
+from typing_extensions import Unpack, assert_type
 
 from taskstatus import (
     PollEvent,
+    PollOptions,
+    PollPolicy,
     PollTimeoutError,
     TaskStatus,
     UnexpectedStatusError,
@@ -79,3 +82,20 @@ poll(fetch_job, timeout="60")  # type: ignore[arg-type]
 poll(fetch=fetch_job)  # type: ignore[call-arg]
 poll(fetch_job, on_poll=lambda event: event.result.nope)  # type: ignore[attr-defined]
 poll(fetch_job, jitter=None)  # type: ignore[arg-type]
+poll(fetch_job, timout=5)  # type: ignore[call-arg]
+poll(fetch_job, policy={"timeout": 5})  # type: ignore[arg-type]
+
+# A policy is shared as an object; keywords beside it override its fields.
+policy = PollPolicy(timeout=60, jitter=False)
+assert_type(poll(fetch_job, policy=policy, initial_delay=0.5), Job)
+assert_type(policy.stop_on, AbstractSet[TaskStatus])
+policy.timeout = 5  # type: ignore[misc]
+
+
+# Wrappers pass the same options on, fully typed.
+def wait_for_job(**options: Unpack[PollOptions]) -> Job:
+    return poll(fetch_job, **options)
+
+
+wait_for_job(timeout=None, max_delay=10)
+wait_for_job(max_dealy=10)  # type: ignore[call-arg]

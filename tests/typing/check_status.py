@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Optional, TypedDict
 
 from typing_extensions import assert_type
 
+import taskstatus
 from taskstatus import (
     LIFECYCLE_STATUSES,
     OPERATION_STATUSES,
@@ -98,3 +99,8 @@ is_operation(b"DRAFT")  # type: ignore[arg-type]
 parse_status(None)  # type: ignore[arg-type]
 can_transition("PENDING", TaskStatus.FAILED)  # type: ignore[arg-type]
 TaskStatus.PENDING.description = "x"  # type: ignore[misc]
+
+# The lazily loaded names are real names to the checkers; a typo is not.
+assert_type(taskstatus.__version__, str)
+assert_type(taskstatus.PollPolicy().timeout, Optional[float])
+taskstatus.is_terminl  # type: ignore[attr-defined]  # noqa: B018

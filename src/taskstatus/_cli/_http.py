@@ -248,21 +248,24 @@ class TaskEndpoint:
                 with error:  # an HTTPError holds the open response: close it
                     location = error.headers.get("Location")
                     if error.code not in _REDIRECT_CODES or location is None:
-                        raise _http_error(redact_url(url), error) from None
-                url = _redirect_target(url, location)
+                        raise _http_error(self._shown(url), error) from None
+                url = _redirect_target(url, self._shown(url), location)
                 continue
             except urllib.error.URLError as error:
-                raise _connection_error(redact_url(url), error.reason) from None
+                raise _connection_error(self._shown(url), error.reason) from None
             except (OSError, http.client.HTTPException) as error:
-                raise _connection_error(redact_url(url), error) from None
-            return Response(_json_body(redact_url(url), raw), retry_after)
+                raise _connection_error(self._shown(url), error) from None
+            return Response(_json_body(self._shown(url), raw), retry_after)
         msg = f"more than {MAX_REDIRECTS} redirects from {self.shown} (a loop?)"
         raise FetchError(msg, transient=False)
 
+    def _shown(self, url: str) -> str:
+        """How a URL of this request appears in messages: redacted."""
+        return self.shown if url == self.url else redact_url(url)
 
-def _redirect_target(url: str, location: str) -> str:
+
+def _redirect_target(url: str, shown: str, location: str) -> str:
     """Return where a redirect from ``url`` leads, if it may be followed."""
-    shown = redact_url(url)
     try:
         target = prepare_url(urllib.parse.urljoin(url, location))
     except ValueError as error:
