@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._errors import InvalidTransitionError, PollTimeoutError, UnexpectedStatusError
+from ._errors import (
+    BatchTimeoutError,
+    InvalidTransitionError,
+    PollTimeoutError,
+    UnexpectedStatusError,
+)
 from ._parse import coerce_status, parse_status
 from ._predicates import is_lifecycle, is_operation, is_pollable, is_terminal
 from ._status import (
@@ -29,8 +34,15 @@ from ._status import (
 from ._transition import can_transition, check_transition
 
 if TYPE_CHECKING:
-    from ._policy import PollOptions, PollPolicy
-    from ._poll import PollEvent, poll, poll_async
+    from ._policy import BatchOptions, BatchPolicy, PollOptions, PollPolicy
+    from ._poll import (
+        BatchProgress,
+        PollEvent,
+        poll,
+        poll_async,
+        poll_many,
+        poll_many_async,
+    )
     from ._result import ItemFailure, TaskResult
     from ._summary import StatusSummary, summarize
 
@@ -41,6 +53,10 @@ __all__ = [
     "OPERATION_STATUSES",
     "POLLABLE_STATUSES",
     "TERMINAL_STATUSES",
+    "BatchOptions",
+    "BatchPolicy",
+    "BatchProgress",
+    "BatchTimeoutError",
     "InvalidTransitionError",
     "ItemFailure",
     "LifecycleStatus",
@@ -67,12 +83,17 @@ __all__ = [
     "parse_status",
     "poll",
     "poll_async",
+    "poll_many",
+    "poll_many_async",
     "summarize",
 ]
 
 # Polling and results pull in logging, dataclasses and random: they load on
 # first use so that `import taskstatus` stays cheap.
 _LAZY = {
+    "BatchOptions": "_policy",
+    "BatchPolicy": "_policy",
+    "BatchProgress": "_poll",
     "ItemFailure": "_result",
     "PollEvent": "_poll",
     "PollOptions": "_policy",
@@ -81,6 +102,8 @@ _LAZY = {
     "TaskResult": "_result",
     "poll": "_poll",
     "poll_async": "_poll",
+    "poll_many": "_poll",
+    "poll_many_async": "_poll",
     "summarize": "_summary",
 }
 

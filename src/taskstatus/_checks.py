@@ -82,3 +82,14 @@ def check_flag(name: str, value: object) -> None:
     if not isinstance(value, bool):
         msg = f"{name} must be True or False, got {show_value(value)}"
         raise TypeError(msg)
+
+
+def check_count(name: str, value: object) -> int:
+    """Return ``value`` if it is an int of at least 1, else raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"{name} must be an int, got {show_value(value)}"
+        raise TypeError(msg)
+    if value < 1:
+        msg = f"{name} must be at least 1, got {value}"
+        raise ValueError(msg)
+    return value

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
     from ._status import TaskStatus
 
 MAX_SHOWN_VALUE_LENGTH = 80
@@ -72,19 +75,22 @@ class UnexpectedStatusError(ValueError):
     Attributes:
         status: The status that stopped polling.
         result: The result of ``fetch`` that carried it.
+        key: The task's key, when many tasks were polled at once; else None.
     """
 
     __module__ = "taskstatus"
 
-    def __init__(self, status: TaskStatus, result: object) -> None:
-        super().__init__(status, result)
+    def __init__(self, status: TaskStatus, result: object, key: object = None) -> None:
+        super().__init__(status, result, key)
         self.status = status
         self.result = result
+        self.key = key
 
     def __str__(self) -> str:
+        task = "" if self.key is None else f" of task {show_value(self.key)}"
         return (
-            f"polling stopped at status {self.status}, which is neither in stop_on "
-            "nor in poll_on: waiting cannot change it"
+            f"polling stopped at status {self.status}{task}, which is neither in "
+            "stop_on nor in poll_on: waiting cannot change it"
         )
 
 
@@ -121,4 +127,45 @@ class PollTimeoutError(TimeoutError):
         return (
             f"task still {self.last_status} after {self.attempts} attempt{plural} "
             f"in {self.elapsed:.3g} s: reached the {self.reason}"
+        )
+
+
+class BatchTimeoutError(PollTimeoutError):
+    """Polling many tasks gave up: the deadline of the batch passed.
+
+    A `PollTimeoutError` (so a `TimeoutError`) whose ``last_result`` is
+    `pending` and whose ``last_status`` is the batch's overall status.
+
+    Attributes:
+        done: The settled results by key, in the order the keys were given.
+        pending: The last result of each unsettled task by key, or ``None``
+            for a task never fetched.
+        attempts: How many fetch calls were made.
+        elapsed: Seconds from the start to the end, on the poll's clock.
+        reason: What ran out, for example ``"timeout of 900 s"``.
+    """
+
+    __module__ = "taskstatus"
+
+    def __init__(  # noqa: PLR0917 - pickling passes them all positionally
+        self,
+        done: Mapping[Any, Any],
+        pending: Mapping[Any, Any],
+        status: TaskStatus,
+        attempts: int,
+        elapsed: float,
+        reason: str,
+    ) -> None:
+        super().__init__(pending, status, attempts, elapsed, reason)
+        self.args = (done, pending, status, attempts, elapsed, reason)
+        self.done = done
+        self.pending = pending
+
+    def __str__(self) -> str:
+        total = len(self.done) + len(self.pending)
+        plural = "" if self.attempts == 1 else "s"
+        return (
+            f"{len(self.pending)} of {total} tasks still unsettled after "
+            f"{self.attempts} fetch call{plural} in {self.elapsed:.3g} s: "
+            f"reached the {self.reason}"
         )

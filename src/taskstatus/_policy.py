@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
-from typing import Callable, Optional, TypedDict
+from dataclasses import dataclass, fields, replace
+from typing import Any, Callable, Optional, TypedDict, TypeVar
 
-from ._checks import check_flag, finite_float, number_at_least, positive_number
+from ._checks import (
+    check_count,
+    check_flag,
+    finite_float,
+    number_at_least,
+    positive_number,
+)
 from ._errors import show_value
 from ._parse import parse_status
 from ._status import POLLABLE_STATUSES, TERMINAL_STATUSES, TaskStatus
@@ -33,6 +39,9 @@ clock); without this slack the loop would sleep a microsecond and fetch again.""
 DEFAULT_POLL_ON: frozenset[TaskStatus] = POLLABLE_STATUSES | {TaskStatus.UNKNOWN}
 """Poll while the task is pending, running, or in a status this library does
 not know yet (a newer server's): the deadline bounds the wait."""
+
+
+P = TypeVar("P", bound="PollPolicy")
 
 
 class PollOptions(TypedDict, total=False):
@@ -110,8 +119,11 @@ class PollPolicy:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def of(cls, policy: object, options: PollOptions) -> PollPolicy:
+    def of(cls: type[P], policy: object, options: Mapping[str, Any]) -> P:
         """Return ``policy`` (or the defaults) with ``options`` replacing its fields.
+
+        A plain `PollPolicy` given where a `BatchPolicy` is wanted keeps its
+        fields and gets the batch defaults.
 
         Raises:
             TypeError: ``policy`` is not a PollPolicy, or an option is unknown
@@ -119,10 +131,15 @@ class PollPolicy:
             ValueError: An option has a bad value.
         """
         if policy is None:
-            return replace(DEFAULT_POLICY, **options) if options else DEFAULT_POLICY
+            return cls(**options)
         if not isinstance(policy, PollPolicy):
             msg = f"policy must be a PollPolicy or None, got {show_value(policy)}"
             raise TypeError(msg)
+        if not isinstance(policy, cls):
+            inherited = {
+                field.name: getattr(policy, field.name) for field in fields(policy)
+            }
+            return cls(**{**inherited, **options})
         return replace(policy, **options) if options else policy
 
     def delays(self) -> Iterator[float]:
@@ -131,16 +148,26 @@ class PollPolicy:
         The exponential value is capped at every step, so it never overflows
         and each step costs the same after thousands of polls.
         """
-        floor = self.initial_delay
-        ceiling = floor
+        ceiling = self.initial_delay
         while True:
-            if self.jitter:
-                # uniform() may round one ulp past its bounds; clamp it back.
-                drawn = random.uniform(floor, ceiling)
-                yield min(max(drawn, floor), ceiling)
-            else:
-                yield ceiling
-            ceiling = min(ceiling * self.multiplier, self.max_delay)
+            yield self.draw(ceiling)
+            ceiling = self.next_ceiling(ceiling)
+
+    def draw(self, ceiling: float) -> float:
+        """Return one delay for a step whose capped exponential value is ``ceiling``.
+
+        With jitter, drawn uniformly between ``initial_delay`` and ``ceiling``;
+        without, ``ceiling`` itself.
+        """
+        if not self.jitter:
+            return ceiling
+        # uniform() may round one ulp past its bounds; clamp it back.
+        drawn = random.uniform(self.initial_delay, ceiling)
+        return min(max(drawn, self.initial_delay), ceiling)
+
+    def next_ceiling(self, ceiling: float) -> float:
+        """Return the capped exponential value of the step after ``ceiling``'s."""
+        return min(ceiling * self.multiplier, self.max_delay)
 
 
 def _status_set(name: str, statuses: object) -> frozenset[TaskStatus]:
@@ -161,6 +188,38 @@ def _sleep_length(name: str, value: object, minimum: float) -> float:
         msg = f"{name} must be at most {LONGEST_SLEEP:.0f} seconds, got {number:g}"
         raise ValueError(msg)
     return number
+
+
+class BatchOptions(PollOptions, total=False):
+    """The tuning keywords of `poll_many`: those of `PollOptions`, and the limits."""
+
+    max_batch: int
+    # Optional[...], not "| None": TypedDict evaluates its annotations on 3.9.
+    rate: Optional[float]  # noqa: UP045
+
+
+@dataclass(frozen=True)
+class BatchPolicy(PollPolicy):
+    """A `PollPolicy` for many tasks at once, with the limits of the batch.
+
+    Each task follows the schedule of the policy on its own; ``timeout`` is
+    one deadline for the whole batch.
+
+    Attributes:
+        max_batch: The most tasks one ``fetch_many`` call asks about.
+        rate: The most fetch calls per second across the whole batch:
+            consecutive calls start at least ``1 / rate`` seconds apart.
+            ``None`` sets no limit beyond the schedules of the tasks.
+    """
+
+    max_batch: int = 100
+    rate: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_count("max_batch", self.max_batch)
+        if self.rate is not None:
+            object.__setattr__(self, "rate", positive_number("rate", self.rate))
 
 
 DEFAULT_POLICY = PollPolicy()

@@ -1,31 +1,42 @@
-"""Following tasks until they end: poll() and poll_async().
+"""Following tasks until they end: poll(), poll_async(), poll_many(), poll_many_async().
 
-The loop's decisions live in `PollLoop`, which does no I/O: it is told each
-fetched result and answers how long to sleep. `poll` and `poll_async` only
-fetch and sleep around it, so the two cannot drift apart. Their tuning
-options are those of `PollPolicy`.
+The decisions live in classes that do no I/O: `PollLoop` for one task,
+`_Batch` for many. The functions only fetch and sleep around them, so the
+synchronous and the asyncio forms cannot drift apart. Their tuning options
+are those of `PollPolicy` and `BatchPolicy`.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 import time
-from collections.abc import Awaitable, Iterator, Mapping
+from collections.abc import Awaitable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Generic, TypeVar, cast
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, cast
 
-from ._checks import check_callable
-from ._errors import PollTimeoutError, UnexpectedStatusError, show_value
+from ._checks import check_callable, check_count
+from ._errors import (
+    BatchTimeoutError,
+    PollTimeoutError,
+    UnexpectedStatusError,
+    show_value,
+)
 from ._parse import coerce_status
-from ._policy import Deadline, PollPolicy, delay_before_next
+from ._policy import BatchPolicy, Deadline, PollPolicy, delay_before_next
 from ._status import TaskStatus
 
 if TYPE_CHECKING:
+    import asyncio
+
     from typing_extensions import Unpack
 
-    from ._policy import PollOptions
+    from ._policy import BatchOptions, PollOptions
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 _logger = logging.getLogger("taskstatus")
 
@@ -107,8 +118,8 @@ class PollLoop(Generic[T]):
         """
         settings = self._settings
         self._attempts += 1
-        status = read_status(settings.policy, settings.get_status, result)
-        if status is None:
+        status = coerce_status(settings.get_status(result))
+        if settles(settings.policy, status, result):
             return None
         elapsed = self._deadline.elapsed()
         self._give_up_if_done(result, status, elapsed)
@@ -141,20 +152,19 @@ class PollLoop(Generic[T]):
         raise PollTimeoutError(result, status, self._attempts, elapsed, reason)
 
 
-def read_status(
-    policy: PollPolicy, get_status: Callable[[T], object], result: T
-) -> TaskStatus | None:
-    """Return the status of a result to poll on, or ``None`` if it ends the wait.
+def settles(
+    policy: PollPolicy, status: TaskStatus, result: object, key: object = None
+) -> bool:
+    """Return whether ``status`` ends the wait (True) or keeps it going (False).
 
     Raises:
         UnexpectedStatusError: The status is in neither stop_on nor poll_on.
     """
-    status = coerce_status(get_status(result))
     if status in policy.stop_on:
-        return None
+        return True
     if status not in policy.poll_on:
-        raise UnexpectedStatusError(status, result)
-    return status
+        raise UnexpectedStatusError(status, result, key)
+    return False
 
 
 def poll(
@@ -319,3 +329,489 @@ def _attempt_limit(value: object) -> int | None:
         return value
     msg = f"max_attempts must be an int of at least 1, or None, got {show_value(value)}"
     raise ValueError(msg)
+
+
+# --- many tasks at once ---------------------------------------------------
+
+TIME_EPSILON = 1e-9
+"""Seconds of float rounding below which a planned start counts as now."""
+
+SETTLE_YIELDS = 8
+"""How many times poll_many_async yields to the event loop before it sleeps,
+so that fetches already started, which finish without real I/O, are recorded
+first: with a virtual clock, a sleep moves time at once."""
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """What ``on_progress`` of `poll_many` is told after each fetch call.
+
+    Attributes:
+        total: How many tasks the batch holds.
+        settled: How many of them have reached a status in ``stop_on``.
+        counts: The latest status of every task fetched so far, counted
+            (tasks never fetched yet are not in it).
+        calls: How many fetch calls were made so far.
+        elapsed: Seconds since the batch started, on its clock.
+        remaining: Seconds left before the deadline, or ``None`` without one.
+    """
+
+    total: int
+    settled: int
+    counts: Mapping[TaskStatus, int]
+    calls: int
+    elapsed: float
+    remaining: float | None
+
+
+class _Task:
+    """The bookkeeping of one unsettled task: a few floats, no generator."""
+
+    __slots__ = ("ceiling", "due", "last_poll", "result", "status")
+
+    def __init__(self, ceiling: float, due: float) -> None:
+        self.ceiling = ceiling  # the capped exponential value of the next delay
+        self.due = due  # when the next poll is planned; inf while in flight
+        self.last_poll = -math.inf  # when the last fetch call for it started
+        self.result: object = None
+        self.status: TaskStatus | None = None
+
+
+class _Batch(Generic[K, T]):
+    """The decisions of poll_many, with no I/O: which keys to fetch, when.
+
+    `next_step` answers keys to fetch now or seconds to wait; `record` takes
+    the answers of a call. `poll_many` and `poll_many_async` only fetch and
+    sleep around it, as `poll` does around `PollLoop`.
+    """
+
+    def __init__(
+        self,
+        keys: list[K],
+        policy: BatchPolicy,
+        *,
+        many: bool,
+        get_status: Callable[[T], object],
+        on_done: Callable[[K, T], object] | None,
+        on_progress: Callable[[BatchProgress], object] | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self._policy = policy
+        self._limit = policy.max_batch if many else 1
+        self._many = many
+        self._spacing = 0.0 if policy.rate is None else 1 / policy.rate
+        self._get_status = get_status
+        self._on_done = on_done
+        self._on_progress = on_progress
+        self._clock = clock
+        self._keys = keys
+        self._deadline = Deadline(policy.timeout, clock)
+        start = self._deadline.start
+        self._tasks = {key: _Task(policy.initial_delay, start) for key in keys}
+        # (due, sequence, key): the sequence breaks ties in the order of keys,
+        # and keys themselves are never compared. Already a heap: all due now.
+        self._heap = [(start, index, key) for index, key in enumerate(keys)]
+        self._sequence = len(keys)
+        self._done: dict[K, T] = {}
+        self._counts = dict.fromkeys(TaskStatus, 0)
+        self._calls = 0
+        self._in_flight = 0
+        self.last_start = -math.inf
+        self._last_round: list[K] | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether every task has settled."""
+        return not self._tasks
+
+    def next_step(self) -> list[K] | float | None:
+        """Return the keys to fetch now, the seconds to wait, or ``None``.
+
+        ``None`` means: nothing can start before a fetch in flight reports.
+
+        Raises:
+            BatchTimeoutError: The deadline passed and its last round is over.
+        """
+        now = self._clock()
+        if self._last_round is None and self._deadline.reached():
+            self._last_round = self._due_at_the_deadline(now)
+        if self._last_round is not None:
+            return self._last_round_step(now)
+        due = self._earliest_due()
+        if due is None:
+            return None
+        start = max(due, self.last_start + self._spacing)
+        if start - now > TIME_EPSILON:
+            return self._deadline.cap(start - now)
+        return self._take(self._due_keys(now), now)
+
+    def record(self, keys: list[K], answers: Mapping[K, T], started: float) -> None:
+        """Take the answers of one fetch call that asked about ``keys``.
+
+        Raises:
+            UnexpectedStatusError: A status in neither stop_on nor poll_on,
+                naming its key.
+        """
+        self._in_flight -= 1
+        policy = self._policy
+        now = self._clock()
+        for key in keys:
+            task = self._tasks[key]
+            task.last_poll = started
+            if key in answers:
+                task.result = answers[key]
+                status = coerce_status(self._get_status(answers[key]))
+            else:  # left out of a fetch_many answer: as good as UNKNOWN
+                status = TaskStatus.UNKNOWN
+            if task.status is not None:
+                self._counts[task.status] -= 1
+            self._counts[status] += 1
+            task.status = status
+            if settles(policy, status, task.result, key):
+                del self._tasks[key]
+                self._done[key] = cast("T", task.result)
+                if self._on_done is not None:
+                    self._on_done(key, cast("T", task.result))
+            elif self._last_round is None:
+                task.due = now + policy.draw(task.ceiling)
+                task.ceiling = policy.next_ceiling(task.ceiling)
+                heapq.heappush(self._heap, (task.due, self._sequence, key))
+                self._sequence += 1
+        if self._on_progress is not None:
+            self._on_progress(
+                BatchProgress(
+                    len(self._keys),
+                    len(self._done),
+                    MappingProxyType(
+                        {status: n for status, n in self._counts.items() if n}
+                    ),
+                    self._calls,
+                    self._deadline.elapsed(),
+                    self._deadline.remaining(),
+                )
+            )
+
+    def results(self) -> dict[K, T]:
+        """Return the settled results by key, in the order of the keys."""
+        return {key: self._done[key] for key in self._keys}
+
+    def _earliest_due(self) -> float | None:
+        heap = self._heap
+        while heap:
+            due, _, key = heap[0]
+            task = self._tasks.get(key)
+            if task is not None and task.due == due:
+                return due
+            heapq.heappop(heap)  # settled, or planned again since
+        return None
+
+    def _due_keys(self, now: float) -> list[K]:
+        """Pop the keys of this call: those due, earliest first.
+
+        With fetch_many, tasks due within ``initial_delay`` ride along, when
+        they have rested as long since their last poll.
+        """
+        floor = self._policy.initial_delay
+        keys: list[K] = []
+        while len(keys) < self._limit and self._earliest_due() is not None:
+            due, _, key = self._heap[0]
+            task = self._tasks[key]
+            early = due - now > TIME_EPSILON
+            if early and not (
+                self._many and due - now <= floor and now - task.last_poll >= floor
+            ):
+                break
+            heapq.heappop(self._heap)
+            task.due = math.inf
+            keys.append(key)
+        return keys
+
+    def _take(self, keys: list[K], now: float) -> list[K]:
+        self._calls += 1
+        self._in_flight += 1
+        self.last_start = now
+        return keys
+
+    def _due_at_the_deadline(self, now: float) -> list[K]:
+        """Return the keys of the last round, polled at the deadline.
+
+        Every task not in flight that has rested ``initial_delay`` since its
+        last poll, earliest due first; with a rate, one call's worth at most.
+        """
+        floor = self._policy.initial_delay
+        waiting = sorted(
+            (task.due, index, key)
+            for index, (key, task) in enumerate(self._tasks.items())
+            if task.due != math.inf and now - task.last_poll >= floor
+        )
+        keys = [key for _, _, key in waiting]
+        if self._spacing:  # the rate allows one call at an instant, or none
+            rested = now - self.last_start >= self._spacing - TIME_EPSILON
+            return keys[: self._limit] if rested else []
+        return keys
+
+    def _last_round_step(self, now: float) -> list[K] | None:
+        keys = [key for key in self._last_round or () if key in self._tasks]
+        if keys:
+            self._last_round = keys[self._limit :]
+            for key in keys[: self._limit]:
+                self._tasks[key].due = math.inf
+            return self._take(keys[: self._limit], now)
+        if self._in_flight:
+            return None
+        raise self._timeout()
+
+    def _timeout(self) -> BatchTimeoutError:
+        pending = {
+            key: self._tasks[key].result for key in self._keys if key in self._tasks
+        }
+        statuses = {self._tasks[key].status for key in pending}
+        if statuses == {None}:
+            status = TaskStatus.PENDING
+        elif len(statuses) == 1:
+            status = cast("TaskStatus", statuses.pop())
+        else:
+            status = TaskStatus.IN_PROGRESS
+        done = {key: self._done[key] for key in self._keys if key in self._done}
+        return BatchTimeoutError(
+            done,
+            pending,
+            status,
+            self._calls,
+            self._deadline.elapsed(),
+            f"timeout of {self._policy.timeout:g} s",
+        )
+
+
+def poll_many(
+    keys: Iterable[K],
+    /,
+    *,
+    fetch: Callable[[K], T] | None = None,
+    fetch_many: Callable[[list[K]], Mapping[K, T]] | None = None,
+    get_status: Callable[[T], object] | None = None,
+    on_done: Callable[[K, T], object] | None = None,
+    on_progress: Callable[[BatchProgress], object] | None = None,
+    sleep: Callable[[float], object] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    policy: PollPolicy | None = None,
+    **options: Unpack[BatchOptions],
+) -> dict[K, T]:
+    """Poll many tasks until each reaches a status in ``stop_on``, under one budget.
+
+    Each task follows the policy's schedule on its own: polled at once, then
+    after ``initial_delay`` up to ``max_delay`` seconds, with jitter, and
+    never twice within ``initial_delay``. All of them share one deadline
+    (``timeout``) and one request budget (``rate``). Give exactly one of:
+
+    - ``fetch(key)``, which asks about one task per call;
+    - ``fetch_many(keys)``, which asks about up to ``max_batch`` tasks in one
+      call (a list endpoint filtered by ids) and returns a mapping from key to
+      result. A key left out of the answer counts as UNKNOWN for that poll;
+      keys that were not asked for are ignored. Tasks due soon ride along in a
+      call that has room, when they have rested ``initial_delay`` already.
+
+    Args:
+        keys: The tasks' identifiers (ids, URLs): hashable and distinct.
+        fetch: Returns the state of the task with the given key.
+        fetch_many: Returns the states of the tasks with the given keys.
+        get_status: Gives the status of a result, as for `poll`.
+        on_done: Called with the key and the result as each task settles.
+        on_progress: Called with a `BatchProgress` after each fetch call.
+        sleep: Sleeps for the given seconds.
+        clock: Monotonic clock, in seconds.
+        policy: A `PollPolicy` or `BatchPolicy` to start from; the keywords
+            below override it.
+        **options: The fields of `BatchPolicy`: those of `PollPolicy`, and
+            ``max_batch`` (100) and ``rate`` (fetch calls per second; None,
+            the default, sets no limit).
+
+    Returns:
+        The settled results by key, in the order of ``keys``.
+
+    Raises:
+        BatchTimeoutError: The deadline passed first; it holds ``done`` and
+            ``pending``. The last round of polls happens at the deadline.
+        UnexpectedStatusError: A status in neither ``stop_on`` nor
+            ``poll_on``, with the task's ``key``.
+        ValueError: Duplicate keys or a bad option, before any fetch.
+        TypeError: Not exactly one of fetch and fetch_many, or a bad
+            argument, before any fetch.
+    """
+    batch = _start_batch(
+        keys,
+        fetch=fetch,
+        fetch_many=fetch_many,
+        get_status=get_status,
+        on_done=on_done,
+        on_progress=on_progress,
+        sleep=sleep,
+        clock=clock,
+        policy=BatchPolicy.of(policy, options),
+    )
+    while not batch.finished:
+        step = batch.next_step()
+        if isinstance(step, float):
+            sleep(step)
+            continue
+        keys_asked = cast("list[K]", step)  # None only with fetches in flight
+        started = batch.last_start
+        if fetch is not None:
+            answers: Mapping[K, T] = {keys_asked[0]: fetch(keys_asked[0])}
+        else:
+            answers = _checked_answers(cast("Any", fetch_many)(list(keys_asked)))
+        batch.record(keys_asked, answers, started)
+    return batch.results()
+
+
+async def poll_many_async(
+    keys: Iterable[K],
+    /,
+    *,
+    fetch: Callable[[K], Awaitable[T]] | None = None,
+    fetch_many: Callable[[list[K]], Awaitable[Mapping[K, T]]] | None = None,
+    max_in_flight: int = 10,
+    get_status: Callable[[T], object] | None = None,
+    on_done: Callable[[K, T], object] | None = None,
+    on_progress: Callable[[BatchProgress], object] | None = None,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    policy: PollPolicy | None = None,
+    **options: Unpack[BatchOptions],
+) -> dict[K, T]:
+    """Await many tasks at once: `poll_many` for asyncio.
+
+    The same as `poll_many`, argument for argument, except that ``fetch`` and
+    ``fetch_many`` return awaitables, ``sleep`` is awaited (``None``, the
+    default, means `asyncio.sleep`), and up to ``max_in_flight`` fetch calls
+    run at once. Cancelling the call cancels the fetches in flight and
+    waits for them to end: no task is left behind.
+    """
+    import asyncio  # noqa: PLC0415 - synchronous users never pay for asyncio
+
+    check_count("max_in_flight", max_in_flight)
+    nap = asyncio.sleep if sleep is None else sleep
+    batch = _start_batch(
+        keys,
+        fetch=fetch,
+        fetch_many=fetch_many,
+        get_status=get_status,
+        on_done=on_done,
+        on_progress=on_progress,
+        sleep=nap,
+        clock=clock,
+        policy=BatchPolicy.of(policy, options),
+    )
+
+    async def call(keys_asked: list[K]) -> Mapping[K, T]:
+        if fetch is not None:
+            return {keys_asked[0]: await fetch(keys_asked[0])}
+        return _checked_answers(await cast("Any", fetch_many)(list(keys_asked)))
+
+    running: dict[asyncio.Future[Mapping[K, T]], tuple[list[K], float]] = {}
+    try:
+        while not batch.finished:
+            for future in [future for future in running if future.done()]:
+                keys_asked, started = running.pop(future)
+                batch.record(keys_asked, future.result(), started)
+            if batch.finished:
+                break
+            step = batch.next_step() if len(running) < max_in_flight else None
+            if isinstance(step, list):
+                running[asyncio.ensure_future(call(step))] = (step, batch.last_start)
+                continue
+            await _wait_for_progress(set(running), step, nap)
+    finally:
+        for future in running:
+            future.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
+    return batch.results()
+
+
+async def _wait_for_progress(
+    running: set[asyncio.Future[Any]],
+    delay: float | None,
+    sleep: Callable[[float], Awaitable[object]],
+) -> None:
+    """Wait until a fetch in flight ends or ``delay`` seconds pass."""
+    import asyncio  # noqa: PLC0415
+
+    for _ in range(SETTLE_YIELDS if running else 0):
+        if any(future.done() for future in running):
+            return
+        await asyncio.sleep(0)
+    if delay is None:
+        await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        return
+    if not running:
+        await sleep(delay)
+        return
+    sleeper = asyncio.ensure_future(sleep(delay))
+    try:
+        await asyncio.wait({*running, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+        await asyncio.gather(sleeper, return_exceptions=True)
+
+
+def _start_batch(
+    keys: Iterable[K],
+    *,
+    fetch: object,
+    fetch_many: object,
+    get_status: Callable[[T], object] | None,
+    on_done: Callable[[K, T], object] | None,
+    on_progress: Callable[[BatchProgress], object] | None,
+    sleep: object,
+    clock: Callable[[], float],
+    policy: BatchPolicy,
+) -> _Batch[K, T]:
+    """Check the arguments of poll_many or poll_many_async; start the batch.
+
+    Every check runs before the first fetch, so a bad argument never costs a
+    request.
+    """
+    if (fetch is None) == (fetch_many is None):
+        msg = "give exactly one of fetch (one task per call) and fetch_many"
+        raise TypeError(msg)
+    check_callables(
+        optional=True, fetch=fetch, fetch_many=fetch_many, get_status=get_status
+    )
+    check_callables(optional=True, on_done=on_done, on_progress=on_progress)
+    check_callables(sleep=sleep, clock=clock)
+    return _Batch(
+        _distinct_keys(keys),
+        policy,
+        many=fetch_many is not None,
+        get_status=get_status or default_get_status,
+        on_done=on_done,
+        on_progress=on_progress,
+        clock=clock,
+    )
+
+
+def _distinct_keys(keys: Iterable[K]) -> list[K]:
+    if isinstance(keys, (str, bytes)):
+        msg = f"keys must be an iterable of task keys, not a string: {show_value(keys)}"
+        raise TypeError(msg)
+    listed = list(keys)
+    seen: set[K] = set()
+    for key in listed:
+        try:
+            if key in seen:
+                msg = f"keys must be distinct, got {show_value(key)} twice"
+                raise ValueError(msg)
+        except TypeError:
+            msg = f"keys must be hashable, got {show_value(key)}"
+            raise TypeError(msg) from None
+        seen.add(key)
+    return listed
+
+
+def _checked_answers(answers: object) -> Mapping[Any, Any]:
+    if not isinstance(answers, Mapping):
+        shown = show_value(answers)
+        msg = f"fetch_many must return a mapping of key to result, got {shown}"
+        raise TypeError(msg)
+    return answers  # pyright: ignore[reportUnknownVariableType]
