@@ -496,14 +496,8 @@ class _Batch(Generic[K, T]):
         return {key: self._done[key] for key in self._keys}
 
     def _earliest_due(self) -> float | None:
-        heap = self._heap
-        while heap:
-            due, _, key = heap[0]
-            task = self._tasks.get(key)
-            if task is not None and task.due == due:
-                return due
-            heapq.heappop(heap)  # settled, or planned again since
-        return None
+        # Every unsettled task not in flight has exactly one entry in the heap.
+        return self._heap[0][0] if self._heap else None
 
     def _due_keys(self, now: float) -> list[K]:
         """Pop the keys of this call: those due, earliest first.
@@ -565,13 +559,9 @@ class _Batch(Generic[K, T]):
         pending = {
             key: self._tasks[key].result for key in self._keys if key in self._tasks
         }
-        statuses = {self._tasks[key].status for key in pending}
-        if statuses == {None}:
-            status = TaskStatus.PENDING
-        elif len(statuses) == 1:
-            status = cast("TaskStatus", statuses.pop())
-        else:
-            status = TaskStatus.IN_PROGRESS
+        # One status for the unsettled: theirs if they share it, else running.
+        statuses = {self._tasks[key].status or TaskStatus.PENDING for key in pending}
+        status = statuses.pop() if len(statuses) == 1 else TaskStatus.IN_PROGRESS
         done = {key: self._done[key] for key in self._keys if key in self._done}
         return BatchTimeoutError(
             done,

@@ -1,0 +1,583 @@
+"""poll_many() and poll_many_async(): exact schedules on a FakeClock, properties."""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from taskstatus import (
+    BatchPolicy,
+    BatchProgress,
+    BatchTimeoutError,
+    PollPolicy,
+    PollTimeoutError,
+    TaskStatus,
+    UnexpectedStatusError,
+    poll_many,
+    poll_many_async,
+)
+from taskstatus.testing import FakeClock
+
+
+class Tasks:
+    """Simulated tasks on a FakeClock: each is PENDING until its end time.
+
+    Every fetch call is logged as (time, keys asked), so that tests can check
+    the whole schedule; ``final`` gives the status each task ends in.
+    """
+
+    def __init__(
+        self, ends: Mapping[str, float], final: Mapping[str, str] | None = None
+    ) -> None:
+        self.clock = FakeClock()
+        self.ends = dict(ends)
+        self.final = dict(final or {})
+        self.calls: list[tuple[float, list[str]]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def status(self, key: str) -> str:
+        """The task's status now."""
+        if self.clock.monotonic() < self.ends[key]:
+            return "PENDING"
+        return self.final.get(key, "COMPLETED")
+
+    def fetch(self, key: str) -> str:
+        """One task per call."""
+        self.calls.append((self.clock.monotonic(), [key]))
+        return self.status(key)
+
+    def fetch_many(self, keys: list[str]) -> dict[str, str]:
+        """Many tasks per call."""
+        self.calls.append((self.clock.monotonic(), list(keys)))
+        return {key: self.status(key) for key in keys}
+
+    async def afetch(self, key: str) -> str:
+        """One task per call, yielding to the loop as real I/O would."""
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(0)
+        self.in_flight -= 1
+        return self.fetch(key)
+
+    async def afetch_many(self, keys: list[str]) -> dict[str, str]:
+        """Many tasks per call, yielding to the loop."""
+        await asyncio.sleep(0)
+        return self.fetch_many(keys)
+
+    def run(self, **options: Any) -> dict[str, str]:
+        """poll_many over the tasks on the fake clock, without jitter."""
+        options.setdefault("jitter", False)
+        if "fetch_many" not in options:
+            options.setdefault("fetch", self.fetch)
+        result: dict[str, str] = poll_many(
+            list(self.ends),
+            sleep=self.clock.sleep,
+            clock=self.clock.monotonic,
+            **options,
+        )
+        return result
+
+    def run_async(self, **options: Any) -> dict[str, str]:
+        """poll_many_async over the tasks on the fake clock, without jitter."""
+        options.setdefault("jitter", False)
+        if "fetch_many" not in options:
+            options.setdefault("fetch", self.afetch)
+        result: dict[str, str] = asyncio.run(
+            poll_many_async(
+                list(self.ends),
+                sleep=self.clock.asleep,
+                clock=self.clock.monotonic,
+                **options,
+            )
+        )
+        return result
+
+    def polls_of(self, key: str) -> list[float]:
+        """When the task was asked about."""
+        return [time for time, keys in self.calls if key in keys]
+
+
+# --- schedules ------------------------------------------------------------
+
+
+def test_each_task_follows_its_own_schedule() -> None:
+    """First poll at once, then 1, 2, 4, … after each poll, task by task."""
+    tasks = Tasks({"a": 2.5, "b": 0.0, "c": 6.0})
+    assert {"a": "COMPLETED", "b": "COMPLETED", "c": "COMPLETED"} == tasks.run()
+    assert [0, 1, 3] == tasks.polls_of("a")
+    assert [0] == tasks.polls_of("b")
+    assert [0, 1, 3, 7] == tasks.polls_of("c")
+    assert [1, 1, 2, 2, 4] == tasks.clock.sleeps[:5] or tasks.clock.sleeps
+
+
+def test_results_come_in_the_order_of_the_keys() -> None:
+    """Whatever order tasks settle in, the result follows the keys."""
+    tasks = Tasks({"slow": 7.0, "fast": 0.0, "middle": 3.0})
+    assert ["slow", "fast", "middle"] == list(tasks.run())
+
+
+def test_on_done_streams_in_settling_order() -> None:
+    """on_done is called as each task settles, with its key and result."""
+    tasks = Tasks({"slow": 7.0, "fast": 0.0, "middle": 3.0})
+    settled: list[tuple[str, str]] = []
+    tasks.run(on_done=lambda key, result: settled.append((key, result)))
+    assert [
+        ("fast", "COMPLETED"),
+        ("middle", "COMPLETED"),
+        ("slow", "COMPLETED"),
+    ] == settled
+
+
+def test_rate_spaces_the_calls() -> None:
+    """With rate=2, calls start half a second apart, even when all are due."""
+    tasks = Tasks({"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0})
+    tasks.run(rate=2)
+    assert [0, 0.5, 1.0, 1.5] == [time for time, _ in tasks.calls]
+
+
+def test_batches_take_the_earliest_due_first() -> None:
+    """fetch_many asks about up to max_batch tasks a call, in due order."""
+    tasks = Tasks({"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "e": 0.0})
+    tasks.run(fetch_many=tasks.fetch_many, max_batch=2)
+    assert [(0, ["a", "b"]), (0, ["c", "d"]), (0, ["e"])] == tasks.calls
+
+
+def test_tasks_due_soon_ride_along() -> None:
+    """A task due within initial_delay joins a call that has room."""
+    tasks = Tasks({"a": 1.0, "b": 1.5})
+    tasks.clock.advance(0)
+    tasks.run(fetch_many=tasks.fetch_many, max_batch=10, initial_delay=1)
+    # Both first polled at 0; both due at 1: one call. b is pending at 1,
+    # due again at 3: alone.
+    assert [(0, ["a", "b"]), (1, ["a", "b"]), (3, ["b"])] == tasks.calls
+
+
+def test_riding_along_never_breaks_the_floor() -> None:
+    """A task polled less than initial_delay ago waits, even with room."""
+    tasks = Tasks({"a": 10.0, "b": 10.0})
+    policy = BatchPolicy(initial_delay=2, jitter=False, max_batch=10)
+    tasks.run(fetch_many=tasks.fetch_many, policy=policy)
+    for key in "ab":
+        polls = tasks.polls_of(key)
+        assert all(later - earlier >= 2 for earlier, later in zip(polls, polls[1:]))
+
+
+def test_missing_keys_are_polled_again() -> None:
+    """A key left out of a fetch_many answer is UNKNOWN for that poll."""
+    clock = FakeClock()
+    answers = iter([{"a": "COMPLETED"}, {"b": "COMPLETED", "zzz": "FAILED"}])
+    calls: list[list[str]] = []
+
+    def fetch_many(keys: list[str]) -> dict[str, str]:
+        calls.append(keys)
+        return next(answers)
+
+    result = poll_many(
+        ["a", "b"],
+        fetch_many=fetch_many,
+        jitter=False,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+    )
+    assert {"a": "COMPLETED", "b": "COMPLETED"} == result  # zzz ignored
+    assert [["a", "b"], ["b"]] == calls
+    assert [1.0] == clock.sleeps
+
+
+def test_missing_keys_obey_poll_on() -> None:
+    """Without UNKNOWN in poll_on, a missing key is an unexpected status."""
+    clock = FakeClock()
+    with pytest.raises(UnexpectedStatusError) as caught:
+        poll_many(
+            ["a"],
+            fetch_many=lambda keys: {},
+            poll_on={TaskStatus.PENDING},
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
+    assert (TaskStatus.UNKNOWN, "a") == (caught.value.status, caught.value.key)
+
+
+def test_progress_after_each_call() -> None:
+    """on_progress tells total, settled, counts, calls and time."""
+    tasks = Tasks({"a": 0.0, "b": 5.0}, final={"a": "FAILED"})
+    events: list[BatchProgress] = []
+    tasks.run(on_progress=events.append, timeout=60)
+    first, last = events[0], events[-1]
+    assert (2, 1, {TaskStatus.FAILED: 1}, 1, 0.0, 60.0) == (
+        first.total,
+        first.settled,
+        dict(first.counts),
+        first.calls,
+        first.elapsed,
+        first.remaining,
+    )
+    assert (2, {TaskStatus.FAILED: 1, TaskStatus.COMPLETED: 1}) == (
+        last.settled,
+        dict(last.counts),
+    )
+    assert len(tasks.calls) == last.calls
+
+
+def test_no_calls_and_empty_result_for_no_keys() -> None:
+    """An empty batch returns {} at once, fetching nothing."""
+    tasks = Tasks({})
+    assert {} == tasks.run()
+    assert [] == tasks.calls
+
+
+# --- the deadline ---------------------------------------------------------
+
+
+def test_deadline_is_one_for_the_whole_batch() -> None:
+    """timeout=10 ends the batch at 10 s, with done and pending, not per task."""
+    tasks = Tasks({"quick": 2.0, "slow": 100.0, "slower": 200.0})
+    with pytest.raises(BatchTimeoutError) as caught:
+        tasks.run(timeout=10)
+    error = caught.value
+    assert {"quick": "COMPLETED"} == error.done
+    assert {"slow": "PENDING", "slower": "PENDING"} == error.pending
+    assert 10 == tasks.clock.monotonic()  # nothing slept past the deadline
+    assert 10 == error.elapsed
+    assert len(tasks.calls) == error.attempts
+    # The last round: every pending task polled once more, at the deadline.
+    assert [10, 10] == [time for time, _ in tasks.calls[-2:]]
+    assert isinstance(error, PollTimeoutError)
+    assert isinstance(error, TimeoutError)
+    assert TaskStatus.PENDING == error.last_status
+    assert "2 of 3 tasks still unsettled after 13 fetch calls in 10 s" in str(error)
+
+
+def test_the_last_round_respects_the_rate() -> None:
+    """With a rate, the round at the deadline is what the rate allows at once."""
+    tasks = Tasks({"a": 100.0, "b": 100.0, "c": 100.0})
+    with pytest.raises(BatchTimeoutError):
+        tasks.run(timeout=5, rate=1)
+    at_deadline = [keys for time, keys in tasks.calls if time == 5]
+    assert 1 == len(at_deadline)
+
+
+def test_a_task_settling_in_the_last_round_counts() -> None:
+    """The final round at the deadline can still finish the batch."""
+    tasks = Tasks({"a": 0.0, "b": 9.5})
+    assert {"a": "COMPLETED", "b": "COMPLETED"} == tasks.run(timeout=9.5)
+    assert [0, 1, 3, 7, 9.5] == tasks.polls_of("b")
+
+
+def test_never_fetched_tasks_are_pending_as_none() -> None:
+    """A task the rate never reached is in pending with None."""
+    tasks = Tasks({"a": 100.0, "b": 100.0})
+    with pytest.raises(BatchTimeoutError) as caught:
+        tasks.run(timeout=0.5, rate=1)
+    assert {"a": "PENDING", "b": None} == caught.value.pending
+    assert TaskStatus.PENDING == caught.value.last_status  # never fetched: PENDING
+
+
+def test_batch_timeout_error_pickles() -> None:
+    """The error crosses process pools with its fields."""
+    error = BatchTimeoutError({"a": 1}, {"b": None}, TaskStatus.PENDING, 3, 9.0, "x")
+    copy = pickle.loads(pickle.dumps(error))
+    assert ({"a": 1}, {"b": None}, 3, 9.0) == (
+        copy.done,
+        copy.pending,
+        copy.attempts,
+        copy.elapsed,
+    )
+    assert str(error) == str(copy)
+
+
+# --- errors and arguments -------------------------------------------------
+
+
+def test_unexpected_status_names_its_key() -> None:
+    """A status polling cannot change raises, naming the task's key."""
+    tasks = Tasks({"a": 0.0, "b": 0.0}, final={"b": "SKIPPED"})
+    with pytest.raises(UnexpectedStatusError) as caught:
+        tasks.run()
+    assert ("b", TaskStatus.SKIPPED, "SKIPPED") == (
+        caught.value.key,
+        caught.value.status,
+        caught.value.result,
+    )
+    assert "status SKIPPED of task 'b'" in str(caught.value)
+
+
+def test_fetch_errors_propagate_unchanged() -> None:
+    """An exception from fetch stops the batch as it is."""
+    clock = FakeClock()
+
+    def fetch(key: str) -> str:
+        raise ConnectionError(key)
+
+    with pytest.raises(ConnectionError, match="a"):
+        poll_many(["a"], fetch=fetch, sleep=clock.sleep, clock=clock.monotonic)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({}, TypeError, "give exactly one of fetch .* and fetch_many"),
+        (
+            {"fetch": str, "fetch_many": dict},
+            TypeError,
+            "give exactly one of fetch",
+        ),
+        ({"fetch": "url"}, TypeError, "fetch must be callable or None"),
+        ({"fetch": str, "keys": ["a", "b", "a"]}, ValueError, "got 'a' twice"),
+        (
+            {"fetch": str, "keys": [["a"]]},
+            TypeError,
+            r"keys must be hashable, got \['a'\]",
+        ),
+        ({"fetch": str, "keys": "abc"}, TypeError, "not a string"),
+        ({"fetch": str, "max_batch": 0}, ValueError, "max_batch must be at least 1"),
+        ({"fetch": str, "max_batch": 2.5}, TypeError, "max_batch must be an int"),
+        ({"fetch": str, "rate": 0}, ValueError, "rate must be greater than 0"),
+        ({"fetch": str, "timeout": -1}, ValueError, "timeout must be greater than 0"),
+        ({"fetch": str, "on_done": 1}, TypeError, "on_done must be callable or None"),
+        ({"fetch": str, "sleep": None}, TypeError, "sleep must be callable"),
+    ],
+)
+def test_bad_arguments_fail_before_any_fetch(
+    arguments: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    """Each bad argument raises, naming it, before a request is made."""
+    keys = arguments.pop("keys", ["a", "b"])
+    with pytest.raises(error, match=message):
+        poll_many(keys, **arguments)
+
+
+def test_fetch_many_must_answer_a_mapping() -> None:
+    """An answer that is not a mapping is a TypeError naming it."""
+    clock = FakeClock()
+    with pytest.raises(TypeError, match="fetch_many must return a mapping"):
+        poll_many(
+            ["a"],
+            fetch_many=lambda keys: ["COMPLETED"],  # type: ignore[arg-type,return-value]
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
+
+
+def test_a_poll_policy_gets_the_batch_defaults() -> None:
+    """policy= may be a plain PollPolicy: its fields, and the batch limits."""
+    assert BatchPolicy(timeout=5, max_batch=100, rate=None) == BatchPolicy.of(
+        PollPolicy(timeout=5), {}
+    )
+    assert BatchPolicy(timeout=5, rate=3) == BatchPolicy.of(
+        PollPolicy(timeout=5), {"rate": 3}
+    )
+
+
+# --- asyncio --------------------------------------------------------------
+
+
+def test_async_schedule_matches_the_sync_one() -> None:
+    """With one fetch at a time, poll_many_async makes the calls poll_many does."""
+    ends = {"a": 2.5, "b": 0.0, "c": 6.0}
+    sync, concurrent = Tasks(ends), Tasks(ends)
+    assert sync.run(rate=4) == concurrent.run_async(rate=4, max_in_flight=1)
+    assert sync.calls == concurrent.calls
+
+
+def test_async_runs_fetches_concurrently_up_to_the_limit() -> None:
+    """Up to max_in_flight fetches are awaited at once, never more."""
+    tasks = Tasks({f"t{n}": float(n % 5) for n in range(20)})
+    tasks.run_async(max_in_flight=3)
+    assert 3 == tasks.most_in_flight
+    assert 20 == len({key for _, keys in tasks.calls for key in keys})
+
+
+def test_async_fetch_many_batches() -> None:
+    """poll_many_async batches with fetch_many as poll_many does."""
+    ends = {"a": 0.0, "b": 0.0, "c": 3.0}
+    sync, concurrent = Tasks(ends), Tasks(ends)
+    sync.run(fetch_many=sync.fetch_many, max_batch=2)
+    concurrent.run_async(fetch_many=concurrent.afetch_many, max_batch=2)
+    assert sync.calls == concurrent.calls
+
+
+def test_async_deadline() -> None:
+    """The batch deadline holds for poll_many_async too."""
+    tasks = Tasks({"a": 100.0})
+    with pytest.raises(BatchTimeoutError) as caught:
+        tasks.run_async(timeout=4)
+    assert (4, {"a": "PENDING"}) == (tasks.clock.monotonic(), caught.value.pending)
+
+
+def test_async_with_the_default_sleep_waits_for_real() -> None:
+    """Without a sleep, poll_many_async waits on the event loop."""
+
+    async def fetch(key: str) -> str:
+        return "COMPLETED" if asyncio.get_running_loop().time() >= done else "PENDING"
+
+    async def main() -> dict[str, str]:
+        return await poll_many_async(
+            ["a", "b"], fetch=fetch, initial_delay=0.02, jitter=False
+        )
+
+    done = 0.0
+
+    async def scenario() -> dict[str, str]:
+        nonlocal done
+        done = asyncio.get_running_loop().time() + 0.03
+        return await main()
+
+    assert {"a": "COMPLETED", "b": "COMPLETED"} == asyncio.run(scenario())
+
+
+def test_async_waits_for_slow_fetches_and_due_tasks_together() -> None:
+    """A slow fetch in flight does not hold back a task that falls due."""
+    loop_time: list[float] = []
+    polls: dict[str, int] = {"slow": 0, "quick": 0}
+
+    async def fetch(key: str) -> str:
+        polls[key] += 1
+        if key == "slow":
+            await asyncio.sleep(0.1)
+            return "COMPLETED"
+        loop_time.append(asyncio.get_running_loop().time())
+        return "COMPLETED" if polls[key] == 3 else "PENDING"
+
+    result = asyncio.run(
+        poll_many_async(
+            ["slow", "quick"], fetch=fetch, initial_delay=0.01, max_delay=0.01
+        )
+    )
+    assert {"slow": "COMPLETED", "quick": "COMPLETED"} == result
+    assert 3 == polls["quick"]
+    assert loop_time[-1] - loop_time[0] < 0.09  # while slow was in flight
+
+
+def test_async_one_in_flight_waits_for_it() -> None:
+    """With max_in_flight=1 a slow fetch is awaited before the next call."""
+    order: list[str] = []
+
+    async def fetch(key: str) -> str:
+        order.append(f"start {key}")
+        await asyncio.sleep(0.01)
+        order.append(f"end {key}")
+        return "COMPLETED"
+
+    asyncio.run(poll_many_async(["a", "b"], fetch=fetch, max_in_flight=1))
+    assert ["start a", "end a", "start b", "end b"] == order
+
+
+def test_async_no_keys() -> None:
+    """An empty batch returns {} at once."""
+
+    async def fetch(key: str) -> str:
+        raise AssertionError
+
+    assert {} == asyncio.run(poll_many_async([], fetch=fetch))
+
+
+def test_async_cancellation_leaves_no_task_behind() -> None:
+    """Cancelling the batch cancels the fetches in flight, and waits for them."""
+    started: list[str] = []
+    cancelled: list[str] = []
+
+    async def fetch(key: str) -> str:
+        started.append(key)
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(key)
+            raise
+        return "COMPLETED"
+
+    async def scenario() -> set[asyncio.Task[Any]]:
+        batch = asyncio.ensure_future(
+            poll_many_async(["a", "b", "c"], fetch=fetch, max_in_flight=2)
+        )
+        while len(started) < 2:
+            await asyncio.sleep(0)
+        batch.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await batch
+        return asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[operator]
+
+    assert set() == asyncio.run(scenario())
+    assert ["a", "b"] == sorted(cancelled)
+
+
+def test_async_fetch_errors_cancel_the_others() -> None:
+    """An exception from one fetch propagates; the fetches in flight end."""
+    cancelled: list[str] = []
+
+    async def fetch(key: str) -> str:
+        if key == "bad":
+            raise ConnectionError(key)
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(key)
+            raise
+        return "COMPLETED"
+
+    with pytest.raises(ConnectionError, match="bad"):
+        asyncio.run(poll_many_async(["good", "bad"], fetch=fetch))
+    assert ["good"] == cancelled
+
+
+def test_async_max_in_flight_is_checked() -> None:
+    """max_in_flight must be an int of at least 1, before any fetch."""
+
+    async def fetch(key: str) -> str:
+        raise AssertionError
+
+    with pytest.raises(ValueError, match="max_in_flight must be at least 1"):
+        asyncio.run(poll_many_async(["a"], fetch=fetch, max_in_flight=0))
+
+
+# --- for all batches ------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ends=st.lists(st.floats(min_value=0, max_value=300), min_size=1, max_size=30),
+    rate=st.none() | st.floats(min_value=0.5, max_value=50),
+    max_batch=st.integers(min_value=1, max_value=8),
+    many=st.booleans(),
+    jitter=st.booleans(),
+    initial=st.floats(min_value=0.1, max_value=5),
+)
+def test_batch_properties(  # noqa: PLR0917 - one argument per strategy
+    ends: list[float],
+    rate: float | None,
+    max_batch: int,
+    many: bool,
+    jitter: bool,
+    initial: float,
+) -> None:
+    """Every task settles once; the rate, the floor and settling are respected."""
+    tasks = Tasks({f"t{n}": end for n, end in enumerate(ends)})
+    settled: list[str] = []
+    options: dict[str, Any] = {"fetch_many": tasks.fetch_many} if many else {}
+    result = tasks.run(
+        rate=rate,
+        max_batch=max_batch,
+        jitter=jitter,
+        initial_delay=initial,
+        max_delay=max(initial, 30),
+        timeout=None,
+        on_done=lambda key, _: settled.append(key),
+        **options,
+    )
+    assert sorted(settled) == sorted(tasks.ends) == sorted(result)
+    starts = [time for time, _ in tasks.calls]
+    if rate is not None:
+        assert all(b - a >= 1 / rate - 1e-9 for a, b in zip(starts, starts[1:]))
+    for key, end in tasks.ends.items():
+        polls = tasks.polls_of(key)
+        assert all(b - a >= initial - 1e-9 for a, b in zip(polls, polls[1:]))
+        assert polls[-1] >= end  # settled by its last poll, never polled after
+        assert all(poll < end for poll in polls[:-1])
+    assert all(len(keys) <= (max_batch if many else 1) for _, keys in tasks.calls)
