@@ -66,4 +66,4 @@ except BatchTimeoutError as timed_out:
 poll_many([1], fetch=get_job, rate="fast")  # type: ignore[arg-type]
 poll_many([1], fetch=get_job, max_batch=None)  # type: ignore[arg-type]
 poll_many(["a"], fetch=get_job)  # type: ignore[arg-type]
-poll_many([[1]], fetch=get_job)  # type: ignore[type-var]
+poll_many([[1]], fetch=get_job)  # type: ignore[type-var,arg-type]
