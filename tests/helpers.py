@@ -106,28 +106,45 @@ class ScriptedServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _ScriptedHandler)
         self.replies: list[Reply] = [Reply({"status": "COMPLETED"})]
+        self.by_path: dict[str, list[Reply]] = {}
         self.seen: list[Seen] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        self.in_flight = 0
+        self.most_in_flight = 0
 
     @property
     def url(self) -> str:
         """The base URL of the server."""
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def script(self, *replies: Reply | str) -> None:
-        """Set the replies; a bare string is a 200 with that status."""
-        self.replies = [
+    def script(self, *replies: Reply | str, path: str | None = None) -> None:
+        """Set the replies (for one path only, with ``path``).
+
+        A bare string is a 200 with that status.
+        """
+        scripted = [
             Reply({"status": reply}) if isinstance(reply, str) else reply
             for reply in replies
         ]
+        if path is None:
+            self.replies = scripted
+        else:
+            self.by_path[path] = scripted
 
     def next_reply(self, seen: Seen) -> Reply:
         """Record a request and return the reply it gets."""
         with self.lock:
-            index = min(len(self.seen), len(self.replies) - 1)
+            replies = self.by_path.get(seen.path, self.replies)
+            earlier = sum(1 for other in self.seen if other.path == seen.path)
+            index = earlier if seen.path in self.by_path else len(self.seen)
             self.seen.append(seen)
-            return self.replies[index]
+            return replies[min(index, len(replies) - 1)]
+
+    def requests_for(self, path: str) -> int:
+        """How many requests asked for ``path``."""
+        with self.lock:
+            return sum(1 for seen in self.seen if seen.path == path)
 
     def shutdown(self) -> None:
         """Stop serving, and wake the handlers that hang or drip."""
@@ -140,6 +157,16 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         server = cast("ScriptedServer", self.server)
         reply = server.next_reply(Seen("GET", self.path, dict(self.headers.items())))
         self.close_connection = True
+        with server.lock:
+            server.in_flight += 1
+            server.most_in_flight = max(server.most_in_flight, server.in_flight)
+        try:
+            self._answer(server, reply)
+        finally:
+            with server.lock:
+                server.in_flight -= 1
+
+    def _answer(self, server: ScriptedServer, reply: Reply) -> None:
         if reply.hang and server.stopping.wait(reply.hang):
             return
         data = reply.encode()

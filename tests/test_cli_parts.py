@@ -328,7 +328,7 @@ def test_missing_field_names_where_the_path_broke(
 ) -> None:
     """A missing step, an index equal to the length, an index into a string."""
     task_server.script(Reply(body))
-    code, _, err = run_wait(WaitOptions(task_server.url, field=path))
+    code, _, err = run_wait(WaitOptions((task_server.url,), field=path))
     assert 1 == code
     assert f"taskstatus wait: no field {path!r} in the response body: {where}\n" == err
 
@@ -336,7 +336,7 @@ def test_missing_field_names_where_the_path_broke(
 def test_one_poll_is_reported_as_one_poll(task_server: ScriptedServer) -> None:
     """A task already finished at the first fetch says 'after 1 poll'."""
     task_server.script("COMPLETED")
-    code, out, _ = run_wait(WaitOptions(task_server.url))
+    code, out, _ = run_wait(WaitOptions((task_server.url,)))
     assert 0 == code
     assert out.startswith("COMPLETED after 1 poll in ")
 
@@ -345,7 +345,7 @@ def test_one_poll_is_reported_as_one_poll(task_server: ScriptedServer) -> None:
 def test_half_a_result_is_no_result(task_server: ScriptedServer, present: str) -> None:
     """A body with only one of the two lists is no TaskResult: no warning."""
     task_server.script(Reply({"status": "COMPLETED", present: []}))
-    code, out, err = run_wait(WaitOptions(task_server.url))
+    code, out, err = run_wait(WaitOptions((task_server.url,)))
     assert (0, "") == (code, err)
     assert 1 == len(out.splitlines())
 
@@ -361,7 +361,7 @@ def test_the_terminal_line_is_ended_before_an_error(
             return True
 
     out, err = io.StringIO(), Terminal()
-    options = WaitOptions(task_server.url, policy=PollPolicy(initial_delay=0.01))
+    options = WaitOptions((task_server.url,), policy=PollPolicy(initial_delay=0.01))
     assert 1 == wait(options, out=out, err=err)
     lines = err.getvalue().split("\n")
     assert lines[0].startswith("\r\x1b[KPENDING  attempt 1")
@@ -372,7 +372,7 @@ def test_timeout_final_record(task_server: ScriptedServer) -> None:
     """With --json the deadline ends in a 'timeout' record with its elapsed time."""
     task_server.script("PENDING")
     options = WaitOptions(
-        task_server.url,
+        (task_server.url,),
         policy=PollPolicy(initial_delay=0.01, timeout=0.05, jitter=False),
         json=True,
     )
@@ -388,7 +388,7 @@ def test_full_success_report(task_server: ScriptedServer) -> None:
     """A result with no failures reports 100 % and no failure list."""
     body = {"status": "COMPLETED", "successful_items": [1, 2], "failed_items": []}
     task_server.script(Reply(body))
-    code, out, _ = run_wait(WaitOptions(task_server.url))
+    code, out, _ = run_wait(WaitOptions((task_server.url,)))
     assert 0 == code
     assert ["success rate: 100.0% (2 of 2 items succeeded)"] == out.splitlines()[1:]
 
@@ -400,7 +400,7 @@ def test_nested_result_and_long_failure_lists(task_server: ScriptedServer) -> No
         "job": {"state": "FAILED", "successful_items": [], "failed_items": failures}
     }
     task_server.script(Reply(body))
-    code, out, _ = run_wait(WaitOptions(task_server.url, field="job.state"))
+    code, out, _ = run_wait(WaitOptions((task_server.url,), field="job.state"))
     assert 4 == code
     lines = out.splitlines()
     assert "success rate: 0.0% (0 of 12 items succeeded)" == lines[1]

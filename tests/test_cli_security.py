@@ -315,7 +315,7 @@ def test_bad_urls_exit_2(url: str) -> None:
     run = taskstatus("wait", url)
     assert 2 == run.returncode
     assert "Traceback" not in run.stderr
-    assert "argument url: " in run.stderr
+    assert "argument URL: " in run.stderr
 
 
 def test_huge_timeout_is_accepted(task_server: ScriptedServer) -> None:

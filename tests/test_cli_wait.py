@@ -68,7 +68,6 @@ def test_deadline_exits_124(task_server: ScriptedServer) -> None:
         (["wait", "http://127.0.0.1:9/", "--timeout", "soon"], "number of seconds"),
         (["wait", "http://127.0.0.1:9/", "--retries", "-2"], "whole number"),
         (["wait", "http://127.0.0.1:9/", "--quiet", "--json"], "not allowed with"),
-        (["wait"], "the following arguments are required: url"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (
             ["wait", "http://127.0.0.1:9/", "--initial", "5", "--max", "2"],

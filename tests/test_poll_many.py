@@ -127,7 +127,11 @@ def test_on_done_streams_in_settling_order() -> None:
     """on_done is called as each task settles, with its key and result."""
     tasks = Tasks({"slow": 7.0, "fast": 0.0, "middle": 3.0})
     settled: list[tuple[str, str]] = []
-    tasks.run(on_done=lambda key, result: settled.append((key, result)))
+
+    def on_done(key: str, result: str) -> None:
+        settled.append((key, result))
+
+    tasks.run(on_done=on_done)
     assert [
         ("fast", "COMPLETED"),
         ("middle", "COMPLETED"),
@@ -502,7 +506,7 @@ def test_async_cancellation_leaves_no_task_behind() -> None:
         batch.cancel()
         with pytest.raises(asyncio.CancelledError):
             await batch
-        return asyncio.all_tasks() - {asyncio.current_task()}  # type: ignore[operator]
+        return asyncio.all_tasks() - {asyncio.current_task()}
 
     assert set() == asyncio.run(scenario())
     assert ["a", "b"] == sorted(cancelled)
@@ -560,6 +564,10 @@ def test_batch_properties(  # noqa: PLR0917 - one argument per strategy
     """Every task settles once; the rate, the floor and settling are respected."""
     tasks = Tasks({f"t{n}": end for n, end in enumerate(ends)})
     settled: list[str] = []
+
+    def on_done(key: str, _result: str) -> None:
+        settled.append(key)
+
     options: dict[str, Any] = {"fetch_many": tasks.fetch_many} if many else {}
     result = tasks.run(
         rate=rate,
@@ -568,7 +576,7 @@ def test_batch_properties(  # noqa: PLR0917 - one argument per strategy
         initial_delay=initial,
         max_delay=max(initial, 30),
         timeout=None,
-        on_done=lambda key, _: settled.append(key),
+        on_done=on_done,
         **options,
     )
     assert sorted(settled) == sorted(tasks.ends) == sorted(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import urllib.request
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO, cast
 
-from .._policy import PollPolicy
+from .._policy import BatchPolicy, PollPolicy
 from .._status import TaskStatus
 from ._wait import EXIT_CODES, WaitOptions, wait
 
@@ -42,24 +43,42 @@ RESULT: dict[str, object] = {
 }
 
 
+Schedule = tuple[tuple[float, str], ...]
+
+BATCH_FINALS = ("COMPLETED",) * 30 + ("FAILED",) * 3 + ("COMPLETED_WITH_ERRORS",) * 3
+"""How the simulated tasks of ``demo --many`` end."""
+
+
+def batch_schedule(seconds: float, final: str) -> Schedule:
+    """A task that waits for a third of its time, then runs, then ends."""
+    return ((0.0, "PENDING"), (seconds / 3, "PROCESSING"), (seconds, final))
+
+
 class DemoServer(ThreadingHTTPServer):
-    """Holds the submission times of the simulated tasks."""
+    """Holds the submission times and schedules of the simulated tasks."""
 
     daemon_threads = True
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.submitted: dict[str, float] = {}
+        self.submitted: dict[str, tuple[float, Schedule]] = {}
         self.lock = threading.Lock()
+
+    def submit(self, schedule: Schedule) -> str:
+        """Start a simulated task; return its id."""
+        with self.lock:
+            task_id = f"task-{len(self.submitted) + 1}"
+            self.submitted[task_id] = (time.monotonic(), schedule)
+        return task_id
 
     def status_of(self, task_id: str) -> dict[str, object] | None:
         """Return the task's JSON body now, or None for an unknown id."""
         with self.lock:
-            started = self.submitted.get(task_id)
+            started, schedule = self.submitted.get(task_id, (None, SCHEDULE))
         if started is None:
             return None
         age = time.monotonic() - started
-        status = [name for after, name in SCHEDULE if age >= after][-1]
+        status = [name for after, name in schedule if age >= after][-1]
         body: dict[str, object] = {"id": task_id, "status": status}
         if status == "COMPLETED_WITH_ERRORS":
             body.update(RESULT, success_rate=100 * 4 / 6)
@@ -72,9 +91,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/tasks":
             self._reply(404, {"error": "not found"})
             return
-        with server.lock:
-            task_id = f"task-{len(server.submitted) + 1}"
-            server.submitted[task_id] = time.monotonic()
+        length = int(self.headers.get("Content-Length") or 0)
+        asked = json.loads(self.rfile.read(length) or b"{}")
+        schedule: Schedule = SCHEDULE
+        if "seconds" in asked:
+            schedule = batch_schedule(float(asked["seconds"]), str(asked["final"]))
+        task_id = server.submit(schedule)
         self._reply(201, {"id": task_id, "status": "PENDING"})
 
     def do_GET(self) -> None:
@@ -121,20 +143,50 @@ def demo(*, out: TextIO, err: TextIO) -> int:
     """Submit a simulated task and wait on it as ``taskstatus wait`` would."""
     with running_server() as server:
         base = f"http://127.0.0.1:{server.server_address[1]}"
-        request = urllib.request.Request(f"{base}/tasks", data=b"{}", method="POST")
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            task_id = json.load(reply)["id"]
-        url = f"{base}/tasks/{task_id}"
-        print(f"demo: submitted {task_id} to a task server on 127.0.0.1", file=err)
+        url = _submit(base, {})
+        print("demo: submitted a task to a task server on 127.0.0.1", file=err)
         print(
             f"demo: taskstatus wait {url} --initial 0.25 --max 1", file=err, flush=True
         )
-        code = wait(
-            WaitOptions(url=url, policy=PollPolicy(initial_delay=0.25, max_delay=1.0)),
-            out=out,
-            err=err,
+        policy = PollPolicy(initial_delay=0.25, max_delay=1.0)
+        code = wait(WaitOptions(urls=(url,), policy=policy), out=out, err=err)
+    return _verdict(code, EXIT_CODES[TaskStatus.COMPLETED_WITH_ERRORS], err)
+
+
+def demo_many(*, out: TextIO, err: TextIO) -> int:
+    """Submit a batch of simulated tasks and wait on all of them at once."""
+    durations = random.Random(7)  # the same batch every time
+    with running_server() as server:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        urls = [
+            _submit(base, {"seconds": durations.uniform(0.3, 2.0), "final": final})
+            for final in BATCH_FINALS
+        ]
+        print(
+            f"demo: submitted {len(urls)} tasks to a task server on 127.0.0.1",
+            file=err,
         )
-    expected = EXIT_CODES[TaskStatus.COMPLETED_WITH_ERRORS]
+        print(
+            "demo: taskstatus wait --from urls.txt --rate 20 --parallel 4 "
+            "--initial 0.25 --max 1",
+            file=err,
+            flush=True,
+        )
+        policy = BatchPolicy(initial_delay=0.25, max_delay=1.0, rate=20)
+        options = WaitOptions(urls=tuple(urls), policy=policy, batch=True)
+        code = wait(options, out=out, err=err)
+    return _verdict(code, EXIT_CODES[TaskStatus.COMPLETED_WITH_ERRORS], err)
+
+
+def _submit(base: str, asked: dict[str, object]) -> str:
+    data = json.dumps(asked).encode()
+    request = urllib.request.Request(f"{base}/tasks", data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return f"{base}/tasks/{json.load(reply)['id']}"
+
+
+def _verdict(code: int, expected: int, err: TextIO) -> int:
+    """Exit 0 if wait ended as the simulation intends, else with wait's code."""
     if code != expected:
         print(f"demo: failed; wait exited with {code}, not {expected}", file=err)
         return code or 1

@@ -10,15 +10,18 @@ import sys
 from collections.abc import Sequence
 from types import FrameType
 
-from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, PollPolicy
-from ._demo import demo
+from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, BatchPolicy
+from ._demo import demo, demo_many
 from ._http import check_header, prepare_url
+from ._safe import redact_url, safe_text
 from ._schema import render_schema
 from ._table import render_json, render_table
 from ._wait import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     EXIT_USAGE,
+    PARALLEL,
+    RATE,
     RETRIES,
     Terminated,
     WaitOptions,
@@ -30,7 +33,8 @@ EXIT_BROKEN_PIPE = 141
 shell reports for Unix tools killed by SIGPIPE."""
 
 EPILOG = """\
-exit codes of `wait`:
+exit codes of `wait` (for many tasks: the overall status of the batch, or 1
+if any task ended in an error):
   0    COMPLETED                 3    COMPLETED_WITH_ERRORS
   4    FAILED                    5    CANCELED
   124  deadline reached          130  interrupted (Ctrl-C)
@@ -64,6 +68,26 @@ def _count(text: str) -> int:
         msg = f"expected a whole number of at least 0, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg)
     return int(text)
+
+
+def _positive_count(text: str) -> int:
+    count = _count(text)
+    if count < 1:
+        msg = f"expected a whole number of at least 1, got {text[:40]!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return count
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"expected a number of requests per second, got {text[:40]!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if not math.isfinite(value) or value <= 0:
+        msg = f"expected a positive number of requests per second, got {text[:40]!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -113,7 +137,20 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    waiting.add_argument("url", type=_url, help="the task's http:// or https:// URL")
+    waiting.add_argument(
+        "urls",
+        nargs="*",
+        type=_url,
+        metavar="URL",
+        help="a task's http:// or https:// URL; give several to wait for all",
+    )
+    waiting.add_argument(
+        "--from",
+        dest="url_file",
+        metavar="FILE",
+        help="read more URLs from FILE, one a line ('-' for stdin; blank lines "
+        "and lines starting with # are skipped)",
+    )
     waiting.add_argument(
         "--field",
         default="status",
@@ -161,6 +198,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="retries of a request after a transient failure (default: %(default)d)",
     )
+    waiting.add_argument(
+        "--rate",
+        type=_rate,
+        default=RATE,
+        metavar="PER_SECOND",
+        help="with many tasks: the most requests per second (default: %(default)g)",
+    )
+    waiting.add_argument(
+        "--parallel",
+        type=_positive_count,
+        default=PARALLEL,
+        metavar="N",
+        help="with many tasks: the most requests in flight (default: %(default)d)",
+    )
     output = waiting.add_mutually_exclusive_group()
     output.add_argument("--quiet", action="store_true", help="print only errors")
     output.add_argument(
@@ -169,8 +220,13 @@ def _parser() -> argparse.ArgumentParser:
         help="print one JSON object per poll, then one at the end",
     )
 
-    commands.add_parser(
+    demoing = commands.add_parser(
         "demo", help="wait on a simulated task served on 127.0.0.1 (about 3 s)"
+    )
+    demoing.add_argument(
+        "--many",
+        action="store_true",
+        help="wait on a batch of 36 simulated tasks at once instead",
     )
     return parser
 
@@ -200,6 +256,89 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _wait(args: argparse.Namespace) -> int:
+    def usage_error(message: str) -> int:
+        print(f"taskstatus wait: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if args.max < args.initial:
+        return usage_error(
+            f"--max ({args.max:g}) must be at least --initial ({args.initial:g})"
+        )
+    urls = list(args.urls)
+    if args.url_file is not None:
+        try:
+            urls += read_url_file(args.url_file)
+        except ValueError as error:
+            return usage_error(str(error))
+    if not urls:
+        return usage_error("give a task URL, or --from FILE")
+    repeated = _first_repeat(urls)
+    if repeated is not None:
+        return usage_error(f"{redact_url(repeated)} is given twice")
+    policy = BatchPolicy(
+        timeout=args.timeout,
+        initial_delay=args.initial,
+        max_delay=args.max,
+        jitter=not args.no_jitter,
+        rate=args.rate,
+    )
+    options = WaitOptions(
+        urls=tuple(urls),
+        field=args.field,
+        headers=tuple(args.header),
+        policy=policy,
+        quiet=args.quiet,
+        json=args.json,
+        retries=args.retries,
+        batch=args.url_file is not None,
+        parallel=args.parallel,
+    )
+    return wait(options, out=sys.stdout, err=sys.stderr)
+
+
+def read_url_file(name: str) -> list[str]:
+    """Return the URLs of a file (``-``: stdin), one a line.
+
+    Blank lines and lines starting with ``#`` are skipped.
+
+    Raises:
+        ValueError: The file cannot be read, or a line is not a usable URL;
+            the message names the file and the line.
+    """
+    try:
+        if name == "-":
+            text = sys.stdin.read()
+        else:
+            with open(name, encoding="utf-8") as file:
+                text = file.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        msg = f"cannot read {safe_text(name)}: {reason}"
+        raise ValueError(msg) from None
+    urls: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        url = line.strip()
+        if not url or url.startswith("#"):
+            continue
+        try:
+            prepare_url(url)
+        except ValueError as error:
+            msg = f"{safe_text(name)}, line {number}: {error}"
+            raise ValueError(msg) from None
+        urls.append(url)
+    return urls
+
+
+def _first_repeat(urls: list[str]) -> str | None:
+    seen: set[str] = set()
+    for url in urls:
+        if url in seen:
+            return url
+        seen.add(url)
+    return None
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
@@ -214,30 +353,9 @@ def _run(args: argparse.Namespace) -> int:
         print(render_schema())
         return 0
     if args.command == "demo":
-        return demo(out=sys.stdout, err=sys.stderr)
+        run_demo = demo_many if args.many else demo
+        return run_demo(out=sys.stdout, err=sys.stderr)
     if args.command == "wait":
-        if args.max < args.initial:
-            print(
-                f"taskstatus wait: error: --max ({args.max:g}) must be at least "
-                f"--initial ({args.initial:g})",
-                file=sys.stderr,
-            )
-            return EXIT_USAGE
-        policy = PollPolicy(
-            timeout=args.timeout,
-            initial_delay=args.initial,
-            max_delay=args.max,
-            jitter=not args.no_jitter,
-        )
-        options = WaitOptions(
-            url=args.url,
-            field=args.field,
-            headers=tuple(args.header),
-            policy=policy,
-            quiet=args.quiet,
-            json=args.json,
-            retries=args.retries,
-        )
-        return wait(options, out=sys.stdout, err=sys.stderr)
+        return _wait(args)
     print(render_json() if getattr(args, "json", False) else render_table())
     return 0

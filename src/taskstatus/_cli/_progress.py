@@ -9,7 +9,8 @@ from .._poll import PollEvent
 from ._http import FetchError
 
 
-def _seconds(value: float) -> str:
+def seconds(value: float) -> str:
+    """Show a duration in seconds, as briefly as its size allows."""
     # Tenths of a second are plenty for the usual delays of seconds; short
     # ones (the demo, tests) get hundredths instead of a bare "0.0".
     return f"{value:.1f} s" if value >= 1 else f"{value:.2f} s"
@@ -40,13 +41,13 @@ class LineProgress(Progress):
     def poll(self, event: PollEvent[Any]) -> None:
         """Write one line for the poll."""
         self._write(
-            f"poll {event.attempt}: {event.status} after {_seconds(event.elapsed)}; "
-            f"next poll in {_seconds(event.next_delay)}"
+            f"poll {event.attempt}: {event.status} after {seconds(event.elapsed)}; "
+            f"next poll in {seconds(event.next_delay)}"
         )
 
     def retry(self, error: FetchError, attempt: int, delay: float) -> None:
         """Write one line for the retry."""
-        self._write(f"{error}; retry {attempt} in {_seconds(delay)}")
+        self._write(f"{error}; retry {attempt} in {seconds(delay)}")
 
     def _write(self, line: str) -> None:
         print(line, file=self._stream, flush=True)
@@ -65,8 +66,8 @@ class TerminalProgress(LineProgress):
         """Rewrite the line with status, attempt, elapsed time and next poll."""
         self._write(
             f"{event.status}  attempt {event.attempt}  "
-            f"elapsed {_seconds(event.elapsed)}  "
-            f"next poll in {_seconds(event.next_delay)}"
+            f"elapsed {seconds(event.elapsed)}  "
+            f"next poll in {seconds(event.next_delay)}"
         )
 
     def finish(self) -> None:

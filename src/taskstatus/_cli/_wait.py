@@ -41,17 +41,32 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: stop as for Ctrl-C, but exit with 143."""
 
 
+PARALLEL = 4
+"""How many requests ``taskstatus wait`` has in flight at once, by default."""
+
+RATE = 10.0
+"""How many requests per second ``taskstatus wait`` makes for many tasks, by
+default."""
+
+
 @dataclass(frozen=True)
 class WaitOptions:
-    """The settings of one ``taskstatus wait``, already checked by the parser."""
+    """The settings of one ``taskstatus wait``, already checked by the parser.
 
-    url: str
+    With one URL and ``batch`` false, the task is followed alone, with its
+    own report; otherwise the URLs are waited on together (`wait_many`),
+    under the policy's ``rate`` and with ``parallel`` requests in flight.
+    """
+
+    urls: tuple[str, ...]
     field: str = "status"
     headers: tuple[tuple[str, str], ...] = ()
     policy: PollPolicy = DEFAULT_POLICY
     quiet: bool = False
     json: bool = False
     retries: int = RETRIES
+    batch: bool = False
+    parallel: int = PARALLEL
 
 
 class FieldError(Exception):
@@ -95,10 +110,26 @@ def wait(
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Run ``taskstatus wait``; return its exit code."""
+    if options.batch or len(options.urls) > 1:
+        from ._batch import wait_many  # noqa: PLC0415 - it loads asyncio
+
+        return wait_many(options, out=out, err=err)
+    return _wait_one(options, out=out, err=err, sleep=sleep, clock=clock)
+
+
+def _wait_one(
+    options: WaitOptions,
+    *,
+    out: TextIO,
+    err: TextIO,
+    sleep: Callable[[float], object],
+    clock: Callable[[], float],
+) -> int:
+    """Follow the one URL of ``options`` with its own progress and report."""
     progress = _progress_for(options, out, err)
     deadline = Deadline(options.policy.timeout, clock)
     fetch = RetryingFetch(
-        TaskEndpoint(options.url, options.headers),
+        TaskEndpoint(options.urls[0], options.headers),
         retries=options.retries,
         policy=options.policy,
         deadline=deadline,

@@ -1,0 +1,294 @@
+"""``taskstatus wait`` for many URLs: one deadline, one request rate.
+
+The URLs are followed with `poll_many_async`; each request runs in a daemon
+thread (urllib blocks), so that Ctrl-C or SIGTERM ends the command at once
+whatever the requests are doing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Callable, TextIO, TypeVar
+
+from .._errors import BatchTimeoutError
+from .._parse import coerce_status
+from .._policy import BatchPolicy, Deadline
+from .._poll import BatchProgress, poll_many_async
+from .._status import TERMINAL_STATUSES, TaskStatus
+from .._summary import summarize
+from ._http import DeadlineError, FetchError, RetryingFetch, TaskEndpoint
+from ._progress import seconds
+from ._wait import (
+    EXIT_CODES,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_TIMEOUT,
+    FieldError,
+    Terminated,
+    WaitOptions,
+    status_at,
+)
+
+R = TypeVar("R")
+
+MAX_URLS_SHOWN = 10
+"""How many unsettled URLs the report at the deadline lists."""
+
+
+@dataclass(frozen=True)
+class Polled:
+    """One poll of one URL: the task's status and body, or what went wrong.
+
+    A URL whose request fails for good, whose body lacks the status, or
+    whose status waiting cannot change is settled with an ``error``: the
+    other tasks are still waited on.
+    """
+
+    status: TaskStatus
+    body: object = None
+    error: str | None = None
+
+
+def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
+    """Wait for every URL of ``options``; return the exit code of the batch."""
+    policy = BatchPolicy.of(options.policy, {})
+    deadline = Deadline(policy.timeout, time.monotonic)
+    endpoints = {url: TaskEndpoint(url, options.headers) for url in options.urls}
+    view = _view_for(options, out, err)
+    fetchers = {
+        url: RetryingFetch(
+            endpoint,
+            retries=options.retries,
+            policy=policy,
+            deadline=deadline,
+            on_retry=lambda _error, _attempt, _delay: None,
+        )
+        for url, endpoint in endpoints.items()
+    }
+
+    def poll_once(url: str) -> Polled:
+        try:
+            response = fetchers[url]()
+        except DeadlineError:  # the batch's deadline will end the wait
+            return Polled(TaskStatus.UNKNOWN)
+        except FetchError as error:
+            return Polled(TaskStatus.FAILED, error=str(error))
+        try:
+            status = coerce_status(status_at(response.body, options.field))
+        except FieldError as error:
+            return Polled(TaskStatus.FAILED, error=str(error))
+        if status not in policy.stop_on and status not in policy.poll_on:
+            message = f"the task is {status}, which waiting cannot change"
+            return Polled(TaskStatus.FAILED, error=message)
+        return Polled(status, response.body)
+
+    settled: dict[str, Polled] = {}
+    calls = 0
+
+    def on_done(url: str, polled: Polled) -> None:
+        settled[url] = polled
+        view.task(endpoints[url].shown, polled)
+
+    def on_progress(progress: BatchProgress) -> None:
+        nonlocal calls
+        calls = progress.calls
+        view.progress(progress)
+
+    def final(code: int, event: str, **record: object) -> int:
+        view.finish()
+        statuses = [polled.status for polled in settled.values()]
+        counts = {str(s): n for s, n in summarize(statuses).counts.items() if n}
+        elapsed = deadline.elapsed()
+        view.final(
+            {
+                "event": event,
+                "exit_code": code,
+                "total": len(endpoints),
+                "counts": counts,
+                "errors": sum(polled.error is not None for polled in settled.values()),
+                "requests": calls,
+                "elapsed": elapsed,
+                **record,
+            }
+        )
+        return code
+
+    try:
+        asyncio.run(
+            poll_many_async(
+                list(endpoints),
+                fetch=lambda url: _in_thread(poll_once, url),
+                get_status=lambda polled: polled.status,
+                on_done=on_done,
+                on_progress=on_progress,
+                max_in_flight=options.parallel,
+                policy=policy,
+            )
+        )
+    except BatchTimeoutError as error:
+        unsettled = [endpoints[url].shown for url in error.pending]
+        view.message(
+            f"reached the timeout of {policy.timeout:g} s with {len(unsettled)} of "
+            f"{len(endpoints)} tasks unsettled"
+        )
+        return final(EXIT_TIMEOUT, "timeout", unsettled=unsettled)
+    except Terminated:
+        view.message("terminated")
+        return final(EXIT_TERMINATED, "interrupted")
+    except KeyboardInterrupt:
+        view.message("interrupted")
+        return final(EXIT_INTERRUPTED, "interrupted")
+    if any(polled.error is not None for polled in settled.values()):
+        return final(EXIT_ERROR, "done")
+    overall = summarize(polled.status for polled in settled.values()).overall
+    return final(EXIT_CODES[overall], "done", status=overall.value)
+
+
+async def _in_thread(function: Callable[[str], R], argument: str) -> R:
+    """Run a blocking call in a daemon thread and await its result.
+
+    Daemon threads, not an executor: an executor's threads are joined when
+    the interpreter exits, so Ctrl-C would wait for requests in flight.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[R] = loop.create_future()
+
+    def settle(setter: Callable[[Any], object], value: object) -> None:
+        if not future.done():  # cancelled meanwhile
+            setter(value)
+
+    def run() -> None:
+        try:
+            report = partial(settle, future.set_result, function(argument))
+        except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
+            report = partial(settle, future.set_exception, error)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            loop.call_soon_threadsafe(report)
+
+    threading.Thread(target=run, daemon=True).start()
+    return await future
+
+
+class _View:
+    """Shows nothing: the --quiet form, and the base of the others."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self._out = out
+        self._err = err
+
+    def task(self, shown: str, polled: Polled) -> None:
+        """Show a task that settled; errors always reach stderr."""
+        if polled.error is not None:
+            self._line(self._err, f"taskstatus wait: {polled.error}")
+
+    def progress(self, progress: BatchProgress) -> None:
+        """Show the state of the batch after a fetch call."""
+
+    def message(self, text: str) -> None:
+        """Show how the wait ended early, on stderr."""
+        self.finish()
+        self._line(self._err, f"taskstatus wait: {text}")
+
+    def finish(self) -> None:
+        """End the progress display."""
+
+    def final(self, record: dict[str, Any]) -> None:
+        """Show the end of the batch."""
+
+    def _line(self, stream: TextIO, text: str) -> None:
+        print(text, file=stream, flush=True)
+
+
+class _Lines(_View):
+    """A line per settled task on stderr, then a summary on stdout."""
+
+    def task(self, shown: str, polled: Polled) -> None:
+        """Write the task's final status, or its error."""
+        if polled.error is None:
+            self._line(self._err, f"{polled.status} {shown}")
+        super().task(shown, polled)
+
+    def final(self, record: dict[str, Any]) -> None:
+        """Write the counts, the requests and the time; what never settled."""
+        counts = record["counts"].items()
+        shown = ", ".join(f"{n} {status}" for status, n in counts) or "none"
+        lines = [
+            f"{record['total']} tasks, settled: {shown}; "
+            f"{record['requests']} requests in {seconds(record['elapsed'])}"
+        ]
+        unsettled: list[str] = record.get("unsettled", [])
+        if unsettled:
+            more = len(unsettled) - MAX_URLS_SHOWN
+            listing = ", ".join(unsettled[:MAX_URLS_SHOWN])
+            lines.append(
+                f"unsettled: {listing}" + (f", and {more} more" if more > 0 else "")
+            )
+        self._line(self._out, "\n".join(lines))
+
+
+class _Terminal(_Lines):
+    """One line on a terminal, redrawn after each fetch call."""
+
+    _CLEAR_LINE = "\r\x1b[K"
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        super().__init__(out, err)
+        self._dirty = False
+
+    def task(self, shown: str, polled: Polled) -> None:
+        """Errors interrupt the progress line; other tasks only count."""
+        if polled.error is not None:
+            self.finish()
+            _View.task(self, shown, polled)
+
+    def progress(self, progress: BatchProgress) -> None:
+        """Redraw: settled of total, counts by status, requests per second."""
+        counts = "  ".join(f"{status} {n}" for status, n in progress.counts.items())
+        rate = progress.calls / progress.elapsed if progress.elapsed > 0 else 0.0
+        self._err.write(
+            f"{self._CLEAR_LINE}{progress.settled}/{progress.total} settled  "
+            f"{counts}  {rate:.1f} req/s  elapsed {seconds(progress.elapsed)}"
+        )
+        self._err.flush()
+        self._dirty = True
+
+    def finish(self) -> None:
+        """Move past the progress line, if one was drawn."""
+        if self._dirty:
+            self._err.write("\n")
+            self._err.flush()
+            self._dirty = False
+
+
+class _JSON(_View):
+    """One JSON object per settled task on stdout, then a summary."""
+
+    def task(self, shown: str, polled: Polled) -> None:
+        """Write the task as a JSON object (and an error line on stderr)."""
+        record: dict[str, Any] = {"event": "task", "url": shown}
+        record.update(status=polled.status.value, error=polled.error)
+        if polled.status in TERMINAL_STATUSES and polled.error is None:
+            record["exit_code"] = EXIT_CODES[polled.status]
+        self._line(self._out, json.dumps(record))
+        super().task(shown, polled)
+
+    def final(self, record: dict[str, Any]) -> None:
+        """Write the summary record."""
+        self._line(self._out, json.dumps(record))
+
+
+def _view_for(options: WaitOptions, out: TextIO, err: TextIO) -> _View:
+    if options.json:
+        return _JSON(out, err)
+    if options.quiet:
+        return _View(out, err)
+    if err.isatty():
+        return _Terminal(out, err)
+    return _Lines(out, err)

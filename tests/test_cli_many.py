@@ -1,0 +1,381 @@
+"""``taskstatus wait`` for many URLs at once: exit codes, files, rate, output."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import FAST, SCRIPT, Reply, ScriptedServer, taskstatus
+from taskstatus import BatchProgress, TaskStatus
+from taskstatus._cli import _batch
+from taskstatus._cli._wait import WaitOptions
+
+QUICK = [*FAST, "--rate", "1000"]
+
+
+def urls(server: ScriptedServer, count: int) -> list[str]:
+    """URLs of tasks 1 to count on the server."""
+    return [f"{server.url}/t/{number}" for number in range(1, count + 1)]
+
+
+def script_tasks(server: ScriptedServer, *finals: str) -> list[str]:
+    """Script one task per final status, each PENDING once first."""
+    for number, final in enumerate(finals, start=1):
+        server.script("PENDING", final, path=f"/t/{number}")
+    return urls(server, len(finals))
+
+
+@pytest.mark.parametrize(
+    ("finals", "code"),
+    [
+        (["COMPLETED", "COMPLETED"], 0),
+        (["COMPLETED", "FAILED", "COMPLETED_WITH_ERRORS"], 3),
+        (["FAILED", "CANCELED"], 4),
+    ],
+    ids=["all completed", "a mix", "none completed"],
+)
+def test_exit_code_is_the_batch_outcome(
+    task_server: ScriptedServer, finals: list[str], code: int
+) -> None:
+    """0 when all completed, 3 for a mix, 4 when none completed."""
+    run = taskstatus("wait", *script_tasks(task_server, *finals), *QUICK)
+    assert code == run.returncode, run.stderr
+    assert [2] * len(finals) == [
+        task_server.requests_for(f"/t/{n}") for n in range(1, len(finals) + 1)
+    ]
+
+
+def test_plain_output(task_server: ScriptedServer) -> None:
+    """A line per settled task on stderr; the counts on stdout."""
+    run = taskstatus("wait", *script_tasks(task_server, "COMPLETED", "FAILED"), *QUICK)
+    assert 3 == run.returncode
+    assert {
+        f"COMPLETED {task_server.url}/t/1",
+        f"FAILED {task_server.url}/t/2",
+    } == set(run.stderr.splitlines())
+    assert run.stdout.startswith(
+        "2 tasks, settled: 1 COMPLETED, 1 FAILED; 4 requests in "
+    )
+
+
+def test_from_a_file_with_comments(task_server: ScriptedServer, tmp_path: Path) -> None:
+    """--from reads one URL a line, skipping blank lines and comments."""
+    listed = script_tasks(task_server, "COMPLETED", "COMPLETED", "COMPLETED")
+    url_file = tmp_path / "urls.txt"
+    url_file.write_text(
+        f"# the nightly imports\n{listed[0]}\n\n  {listed[1]}  \n", encoding="utf-8"
+    )
+    run = taskstatus("wait", listed[2], "--from", str(url_file), *QUICK, "--json")
+    assert 0 == run.returncode, run.stderr
+    records = [json.loads(line) for line in run.stdout.splitlines()]
+    assert sorted(listed) == sorted(r["url"] for r in records if r["event"] == "task")
+    assert {"event": "done", "exit_code": 0, "total": 3, "errors": 0} == {
+        key: records[-1][key] for key in ("event", "exit_code", "total", "errors")
+    }
+
+
+def test_from_stdin(task_server: ScriptedServer) -> None:
+    """--from - reads the URLs from stdin; one URL there is still a batch."""
+    [url] = script_tasks(task_server, "COMPLETED")
+    run = subprocess.run(
+        [SCRIPT, "wait", "--from", "-", *QUICK, "--json"],
+        input=url + "\n",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert 0 == run.returncode, run.stderr
+    assert "task" == json.loads(run.stdout.splitlines()[0])["event"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        ("http://127.0.0.1:9/a\nftp://x/\n", "line 2: expected an http:// or https://"),
+        ("http://127.0.0.1:9/a\nhttp://127.0.0.1:9/a\n", "is given twice"),
+        ("# nothing\n\n", "give a task URL, or --from FILE"),
+        (b"\xff\xfe", "not UTF-8 text"),
+    ],
+    ids=["missing", "bad line", "repeated", "empty", "not text"],
+)
+def test_bad_url_files_exit_2(
+    tmp_path: Path, content: str | bytes | None, message: str
+) -> None:
+    """A file that cannot give usable URLs is a usage error, naming the line."""
+    url_file = tmp_path / "urls.txt"
+    if isinstance(content, bytes):
+        url_file.write_bytes(content)
+    elif content is not None:
+        url_file.write_text(content, encoding="utf-8")
+    run = taskstatus("wait", "--from", str(url_file))
+    assert 2 == run.returncode
+    assert message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_no_url_at_all_exits_2() -> None:
+    """Wait needs a URL or a file."""
+    run = taskstatus("wait")
+    assert (2, "taskstatus wait: error: give a task URL, or --from FILE\n") == (
+        run.returncode,
+        run.stderr,
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--rate", "0", "positive number of requests per second"),
+        ("--rate", "fast", "a number of requests per second"),
+        ("--parallel", "0", "whole number of at least 1"),
+    ],
+)
+def test_bad_batch_options_exit_2(option: str, value: str, message: str) -> None:
+    """--rate and --parallel are checked like the other options."""
+    run = taskstatus("wait", "http://127.0.0.1:9/", option, value)
+    assert 2 == run.returncode
+    assert message in run.stderr
+
+
+def test_rate_bounds_the_requests(task_server: ScriptedServer) -> None:
+    """With --rate 20, eight requests take at least 0.35 s on the client's clock."""
+    listed = script_tasks(task_server, *["COMPLETED"] * 8)
+    for number in range(1, 9):
+        task_server.script("COMPLETED", path=f"/t/{number}")
+    run = taskstatus("wait", *listed, *FAST, "--rate", "20", "--json")
+    final = json.loads(run.stdout.splitlines()[-1])
+    assert (0, 8) == (final["exit_code"], final["requests"])
+    assert final["elapsed"] >= 7 / 20
+
+
+def test_parallel_bounds_the_requests_in_flight(task_server: ScriptedServer) -> None:
+    """With --parallel 2, the server never sees more than two requests at once."""
+    slow = Reply({"status": "COMPLETED"}, hang=0.1)
+    for number in range(1, 7):
+        task_server.script(slow, path=f"/t/{number}")
+    run = taskstatus("wait", *urls(task_server, 6), *QUICK, "--parallel", "2")
+    assert 0 == run.returncode, run.stderr
+    assert 2 == task_server.most_in_flight
+
+
+def test_errors_settle_one_task_and_exit_1(task_server: ScriptedServer) -> None:
+    """A task whose URL fails is reported; the others are still waited on."""
+    task_server.script(Reply({"error": "gone"}, status=404), path="/t/1")
+    task_server.script(Reply({"status": "SKIPPED"}), path="/t/2")
+    task_server.script("PENDING", "COMPLETED", path="/t/3")
+    run = taskstatus("wait", *urls(task_server, 3), *QUICK, "--json")
+    assert 1 == run.returncode
+    records = [json.loads(line) for line in run.stdout.splitlines()]
+    errors = {r["url"]: r["error"] for r in records if r["event"] == "task"}
+    assert errors[f"{task_server.url}/t/1"].startswith("HTTP 404 Not Found from ")
+    assert (
+        "the task is SKIPPED, which waiting cannot change"
+        == (errors[f"{task_server.url}/t/2"])
+    )
+    assert errors[f"{task_server.url}/t/3"] is None
+    assert 2 == records[-1]["errors"]
+    assert 2 == len(run.stderr.splitlines())  # one line per error
+
+
+def test_deadline_reports_what_did_not_settle(task_server: ScriptedServer) -> None:
+    """124 at the deadline, naming the unsettled tasks; the settled are counted."""
+    task_server.script("COMPLETED", path="/t/1")
+    task_server.script("PENDING", path="/t/2")
+    start = time.monotonic()
+    run = taskstatus("wait", *urls(task_server, 2), *QUICK, "--timeout", "0.3")
+    assert 124 == run.returncode
+    assert time.monotonic() - start < 3
+    assert run.stderr.splitlines()[-1] == (
+        "taskstatus wait: reached the timeout of 0.3 s with 1 of 2 tasks unsettled"
+    )
+    assert f"unsettled: {task_server.url}/t/2" == run.stdout.splitlines()[-1]
+
+
+def test_interrupt_ends_with_the_final_record(task_server: ScriptedServer) -> None:
+    """SIGINT during a batch: 130 and a final JSON record of what settled."""
+    task_server.script("COMPLETED", path="/t/1")
+    task_server.script("PENDING", path="/t/2")
+    process = subprocess.Popen(
+        [SCRIPT, "wait", *urls(task_server, 2), "--initial", "30", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 10
+    while len(task_server.seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=10)
+    assert 130 == process.returncode
+    assert "taskstatus wait: interrupted\n" == stderr
+    final = json.loads(stdout.splitlines()[-1])
+    assert ("interrupted", {"COMPLETED": 1}) == (final["event"], final["counts"])
+
+
+def test_the_terminal_view_redraws_one_line() -> None:
+    """On a TTY: settled/total, counts, requests per second, on one line."""
+    err = io.StringIO()
+    view = _batch._Terminal(io.StringIO(), err)  # pyright: ignore[reportPrivateUsage]
+    counts = {TaskStatus.COMPLETED: 3, TaskStatus.PENDING: 2}
+    view.progress(BatchProgress(5, 3, counts, 8, 2.0, 10.0))
+    view.task("http://h/t/8", _batch.Polled(TaskStatus.COMPLETED))  # only counted
+    view.task("http://h/t/9", _batch.Polled(TaskStatus.FAILED, error="HTTP 404"))
+    view.progress(BatchProgress(5, 4, counts, 9, 0.0, 10.0))
+    view.finish()
+    view.finish()
+    assert (
+        "\r\x1b[K3/5 settled  COMPLETED 3  PENDING 2  4.0 req/s  elapsed 2.0 s\n"
+        "taskstatus wait: HTTP 404\n"
+        "\r\x1b[K4/5 settled  COMPLETED 3  PENDING 2  0.0 req/s  elapsed 0.00 s\n"
+    ) == err.getvalue()
+
+
+def test_the_quiet_view_shows_only_errors() -> None:
+    """--quiet with many tasks: errors on stderr, nothing else."""
+    out, err = io.StringIO(), io.StringIO()
+    view = _batch._View(out, err)  # pyright: ignore[reportPrivateUsage]
+    view.progress(BatchProgress(1, 0, {}, 1, 1.0, None))
+    view.task("http://h/t/1", _batch.Polled(TaskStatus.COMPLETED))
+    view.task("http://h/t/2", _batch.Polled(TaskStatus.FAILED, error="boom"))
+    view.final({})
+    assert ("", "taskstatus wait: boom\n") == (out.getvalue(), err.getvalue())
+
+
+def test_many_unsettled_urls_are_cut(task_server: ScriptedServer) -> None:
+    """The report at the deadline lists ten unsettled URLs, then a count."""
+    task_server.script("PENDING")
+    run = taskstatus("wait", *urls(task_server, 12), *QUICK, "--timeout", "0.2")
+    assert 124 == run.returncode
+    assert run.stdout.splitlines()[-1].endswith(", and 2 more")
+
+
+def test_the_line_view_writes_errors_once() -> None:
+    """Without a terminal, an error is one line on stderr, not a status line."""
+    out, err = io.StringIO(), io.StringIO()
+    view = _batch._Lines(out, err)  # pyright: ignore[reportPrivateUsage]
+    view.task("http://h/t/1", _batch.Polled(TaskStatus.COMPLETED))
+    view.task("http://h/t/2", _batch.Polled(TaskStatus.FAILED, error="boom"))
+    assert "COMPLETED http://h/t/1\ntaskstatus wait: boom\n" == err.getvalue()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("quiet", "json_", "tty", "view"),
+    [
+        (True, False, False, "_View"),
+        (False, True, True, "_JSON"),
+        (False, False, True, "_Terminal"),
+        (False, False, False, "_Lines"),
+    ],
+)
+def test_the_view_follows_the_options(
+    quiet: bool, json_: bool, tty: bool, view: str
+) -> None:
+    """--json wins, then --quiet; a terminal gets the redrawn line."""
+    options = WaitOptions(("http://h/",), quiet=quiet, json=json_)
+    err = _Terminal() if tty else io.StringIO()
+    chosen = _batch._view_for(options, io.StringIO(), err)  # pyright: ignore[reportPrivateUsage]
+    assert view == type(chosen).__name__
+
+
+def test_missing_status_field_is_an_error_for_that_task(
+    task_server: ScriptedServer,
+) -> None:
+    """A body without the --field is an error for its task; others go on."""
+    task_server.script(Reply({"state": "COMPLETED"}), path="/t/1")
+    task_server.script("COMPLETED", path="/t/2")
+    run = taskstatus("wait", *urls(task_server, 2), *QUICK)
+    assert 1 == run.returncode
+    assert "taskstatus wait: no field 'status' in the response body" in run.stderr
+
+
+def test_a_deadline_while_retrying_is_the_batch_deadline(
+    task_server: ScriptedServer,
+) -> None:
+    """A task still being retried at the deadline is unsettled: 124."""
+    task_server.script(Reply({}, status=503), path="/t/1")
+    task_server.script("COMPLETED", path="/t/2")
+    run = taskstatus(
+        "wait", *urls(task_server, 2), *QUICK, "--timeout", "0.3", "--retries", "50"
+    )
+    assert 124 == run.returncode
+    assert f"unsettled: {task_server.url}/t/1" == run.stdout.splitlines()[-1]
+
+
+def test_sigterm_ends_a_batch_with_143(task_server: ScriptedServer) -> None:
+    """SIGTERM during a batch: 143, like Ctrl-C."""
+    task_server.script("PENDING")
+    process = subprocess.Popen(
+        [SCRIPT, "wait", *urls(task_server, 2), "--initial", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 10
+    while len(task_server.seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=10)
+    assert (143, "taskstatus wait: terminated\n") == (process.returncode, stderr)
+    assert stdout.startswith("2 tasks, settled: none; 2 requests in ")
+
+
+def test_a_request_thread_reports_its_exception() -> None:
+    """An exception in the request thread reaches the awaiting task."""
+
+    def fail(argument: str) -> str:
+        raise ConnectionError(argument)
+
+    with pytest.raises(ConnectionError, match="x"):
+        asyncio.run(_batch._in_thread(fail, "x"))  # pyright: ignore[reportPrivateUsage]
+
+
+def test_a_request_thread_outliving_its_task_is_ignored() -> None:
+    """A thread finishing after its task was cancelled changes nothing."""
+    release = threading.Event()
+    finished = threading.Event()
+
+    def slow(argument: str) -> str:
+        release.wait(5)
+        finished.set()
+        return argument
+
+    async def scenario() -> None:
+        waiting = asyncio.ensure_future(_batch._in_thread(slow, "x"))  # pyright: ignore[reportPrivateUsage]
+        await asyncio.sleep(0.01)
+        waiting.cancel()
+        release.set()
+        while not finished.is_set():
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.02)  # the thread's report runs, and is ignored
+        assert waiting.cancelled()
+
+    asyncio.run(scenario())
+
+
+def test_demo_many_waits_on_a_batch() -> None:
+    """Demo --many: 36 tasks, a partial success overall, in a few seconds."""
+    start = time.monotonic()
+    run = taskstatus("demo", "--many", timeout=30)
+    assert 0 == run.returncode, run.stderr
+    assert time.monotonic() - start < 10
+    assert run.stdout.startswith(
+        "36 tasks, settled: 30 COMPLETED, 3 COMPLETED_WITH_ERRORS, 3 FAILED; "
+    )
+    assert run.stderr.rstrip().endswith("`taskstatus wait` would have exited with 3")
