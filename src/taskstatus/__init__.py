@@ -43,8 +43,7 @@ if TYPE_CHECKING:
         poll_many,
         poll_many_async,
     )
-    from ._result import ItemFailure, TaskResult
-    from ._summary import StatusSummary, summarize
+    from ._result import ItemFailure, StatusSummary, TaskResult, summarize
 
     __version__: str
 
@@ -98,13 +97,13 @@ _LAZY = {
     "PollEvent": "_poll",
     "PollOptions": "_policy",
     "PollPolicy": "_policy",
-    "StatusSummary": "_summary",
+    "StatusSummary": "_result",
     "TaskResult": "_result",
     "poll": "_poll",
     "poll_async": "_poll",
     "poll_many": "_poll",
     "poll_many_async": "_poll",
-    "summarize": "_summary",
+    "summarize": "_result",
 }
 
 

@@ -161,9 +161,11 @@ class PollPolicy:
         """
         if not self.jitter:
             return ceiling
-        # uniform() may round one ulp past its bounds; clamp it back.
-        drawn = random.uniform(self.initial_delay, ceiling)
-        return min(max(drawn, self.initial_delay), ceiling)
+        floor = self.initial_delay
+        # What random.uniform() computes, without its call; rounding may take
+        # it one ulp past its bounds, so clamp it back.
+        drawn = floor + (ceiling - floor) * random.random()
+        return min(max(drawn, floor), ceiling)
 
     def next_ceiling(self, ceiling: float) -> float:
         """Return the capped exponential value of the step after ``ceiling``'s."""
@@ -236,24 +238,24 @@ class Deadline:
         self.timeout = timeout
         self.start = clock()
 
-    def elapsed(self) -> float:
-        """Seconds since the wait started."""
-        return self._clock() - self.start
+    def elapsed(self, now: float | None = None) -> float:
+        """Seconds since the wait started (at ``now``, if given)."""
+        return (self._clock() if now is None else now) - self.start
 
-    def remaining(self) -> float | None:
-        """Seconds left, or ``None`` without a deadline."""
+    def remaining(self, now: float | None = None) -> float | None:
+        """Seconds left (at ``now``, if given), or ``None`` without a deadline."""
         if self.timeout is None:
             return None
-        return self.timeout - self.elapsed()
+        return self.timeout - self.elapsed(now)
 
-    def reached(self) -> bool:
-        """Whether the deadline has come, within `DEADLINE_SLACK`."""
-        remaining = self.remaining()
+    def reached(self, now: float | None = None) -> bool:
+        """Whether the deadline has come (by ``now``), within `DEADLINE_SLACK`."""
+        remaining = self.remaining(now)
         return remaining is not None and remaining <= DEADLINE_SLACK
 
-    def cap(self, delay: float) -> float:
+    def cap(self, delay: float, now: float | None = None) -> float:
         """Cut ``delay`` so that it ends at the deadline at the latest."""
-        remaining = self.remaining()
+        remaining = self.remaining(now)
         return delay if remaining is None else max(0.0, min(delay, remaining))
 
 

@@ -367,9 +367,10 @@ class BatchProgress:
 class _Task:
     """The bookkeeping of one unsettled task: a few floats, no generator."""
 
-    __slots__ = ("ceiling", "due", "last_poll", "result", "status")
+    __slots__ = ("ceiling", "due", "key", "last_poll", "result", "status")
 
-    def __init__(self, ceiling: float, due: float) -> None:
+    def __init__(self, key: Hashable, ceiling: float, due: float) -> None:
+        self.key = key
         self.ceiling = ceiling  # the capped exponential value of the next delay
         self.due = due  # when the next poll is planned; inf while in flight
         self.last_poll = -math.inf  # when the last fetch call for it started
@@ -407,10 +408,10 @@ class _Batch(Generic[K, T]):
         self._keys = keys
         self._deadline = Deadline(policy.timeout, clock)
         start = self._deadline.start
-        self._tasks = {key: _Task(policy.initial_delay, start) for key in keys}
-        # (due, sequence, key): the sequence breaks ties in the order of keys,
-        # and keys themselves are never compared. Already a heap: all due now.
-        self._heap = [(start, index, key) for index, key in enumerate(keys)]
+        self._tasks = {key: _Task(key, policy.initial_delay, start) for key in keys}
+        # (due, sequence, task): the sequence breaks ties in the order of keys,
+        # so neither keys nor tasks are ever compared. Already a heap: all due.
+        self._heap = [(start, n, task) for n, task in enumerate(self._tasks.values())]
         self._sequence = len(keys)
         self._done: dict[K, T] = {}
         self._counts = dict.fromkeys(TaskStatus, 0)
@@ -433,17 +434,18 @@ class _Batch(Generic[K, T]):
             BatchTimeoutError: The deadline passed and its last round is over.
         """
         now = self._clock()
-        if self._last_round is None and self._deadline.reached():
+        if self._last_round is None and not self._deadline.reached(now):
+            if not self._heap:
+                return None
+            due = self._heap[0][0]  # every task waiting has one entry in the heap
+            start = max(due, self.last_start + self._spacing)
+            if start - now > TIME_EPSILON:
+                return self._deadline.cap(start - now, now)
+            keys = self._due_keys(now) if self._many else self._next_key()
+            return self._take(keys, max(now, start))
+        if self._last_round is None:
             self._last_round = self._due_at_the_deadline(now)
-        if self._last_round is not None:
-            return self._last_round_step(now)
-        due = self._earliest_due()
-        if due is None:
-            return None
-        start = max(due, self.last_start + self._spacing)
-        if start - now > TIME_EPSILON:
-            return self._deadline.cap(start - now)
-        return self._take(self._due_keys(now), now)
+        return self._last_round_step(now)
 
     def record(self, keys: list[K], answers: Mapping[K, T], started: float) -> None:
         """Take the answers of one fetch call that asked about ``keys``.
@@ -454,6 +456,7 @@ class _Batch(Generic[K, T]):
         """
         self._in_flight -= 1
         policy = self._policy
+        counts = self._counts
         now = self._clock()
         for key in keys:
             task = self._tasks[key]
@@ -464,8 +467,8 @@ class _Batch(Generic[K, T]):
             else:  # left out of a fetch_many answer: as good as UNKNOWN
                 status = TaskStatus.UNKNOWN
             if task.status is not None:
-                self._counts[task.status] -= 1
-            self._counts[status] += 1
+                counts[task.status] -= 1
+            counts[status] += 1
             task.status = status
             if settles(policy, status, task.result, key):
                 del self._tasks[key]
@@ -475,19 +478,17 @@ class _Batch(Generic[K, T]):
             elif self._last_round is None:
                 task.due = now + policy.draw(task.ceiling)
                 task.ceiling = policy.next_ceiling(task.ceiling)
-                heapq.heappush(self._heap, (task.due, self._sequence, key))
+                heapq.heappush(self._heap, (task.due, self._sequence, task))
                 self._sequence += 1
         if self._on_progress is not None:
             self._on_progress(
                 BatchProgress(
                     len(self._keys),
                     len(self._done),
-                    MappingProxyType(
-                        {status: n for status, n in self._counts.items() if n}
-                    ),
+                    MappingProxyType({status: n for status, n in counts.items() if n}),
                     self._calls,
-                    self._deadline.elapsed(),
-                    self._deadline.remaining(),
+                    self._deadline.elapsed(now),
+                    self._deadline.remaining(now),
                 )
             )
 
@@ -495,35 +496,37 @@ class _Batch(Generic[K, T]):
         """Return the settled results by key, in the order of the keys."""
         return {key: self._done[key] for key in self._keys}
 
-    def _earliest_due(self) -> float | None:
-        # Every unsettled task not in flight has exactly one entry in the heap.
-        return self._heap[0][0] if self._heap else None
+    def _next_key(self) -> list[K]:
+        """Pop the key of the task due first."""
+        task = heapq.heappop(self._heap)[2]
+        task.due = math.inf
+        return [cast("K", task.key)]
 
     def _due_keys(self, now: float) -> list[K]:
-        """Pop the keys of this call: those due, earliest first.
+        """Pop the keys of a fetch_many call: those due, earliest first.
 
-        With fetch_many, tasks due within ``initial_delay`` ride along, when
-        they have rested as long since their last poll.
+        Tasks due within ``initial_delay`` ride along, when they have rested
+        as long since their last poll.
         """
         floor = self._policy.initial_delay
+        heap = self._heap
         keys: list[K] = []
-        while len(keys) < self._limit and self._earliest_due() is not None:
-            due, _, key = self._heap[0]
-            task = self._tasks[key]
+        while heap and len(keys) < self._limit:
+            due, _, task = heap[0]
             early = due - now > TIME_EPSILON
-            if early and not (
-                self._many and due - now <= floor and now - task.last_poll >= floor
-            ):
+            if early and (due - now > floor or now - task.last_poll < floor):
                 break
-            heapq.heappop(self._heap)
+            heapq.heappop(heap)
             task.due = math.inf
-            keys.append(key)
+            keys.append(cast("K", task.key))
         return keys
 
-    def _take(self, keys: list[K], now: float) -> list[K]:
+    def _take(self, keys: list[K], start: float) -> list[K]:
         self._calls += 1
         self._in_flight += 1
-        self.last_start = now
+        # The planned start, not a clock that woke a hair early: the spacing
+        # of the rate must not drift.
+        self.last_start = start
         return keys
 
     def _due_at_the_deadline(self, now: float) -> list[K]:

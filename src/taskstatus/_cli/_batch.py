@@ -20,8 +20,8 @@ from .._errors import BatchTimeoutError
 from .._parse import coerce_status
 from .._policy import BatchPolicy, Deadline
 from .._poll import BatchProgress, poll_many_async
+from .._result import summarize
 from .._status import TERMINAL_STATUSES, TaskStatus
-from .._summary import summarize
 from ._http import DeadlineError, FetchError, RetryingFetch, TaskEndpoint
 from ._progress import seconds
 from ._wait import (
