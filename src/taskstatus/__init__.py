@@ -31,9 +31,10 @@ from ._status import (
     TaskStatusValue,
     TerminalStatus,
 )
-from ._transition import can_transition, check_transition
+from ._transition import can_transition, check_transition, merge_status
 
 if TYPE_CHECKING:
+    from ._board import TaskBoard, TaskRecord
     from ._policy import BatchOptions, BatchPolicy, PollOptions, PollPolicy
     from ._poll import (
         BatchProgress,
@@ -67,6 +68,8 @@ __all__ = [
     "PollableStatus",
     "StatusCategory",
     "StatusSummary",
+    "TaskBoard",
+    "TaskRecord",
     "TaskResult",
     "TaskStatus",
     "TaskStatusValue",
@@ -79,6 +82,7 @@ __all__ = [
     "is_operation",
     "is_pollable",
     "is_terminal",
+    "merge_status",
     "parse_status",
     "poll",
     "poll_async",
@@ -98,6 +102,8 @@ _LAZY = {
     "PollOptions": "_policy",
     "PollPolicy": "_policy",
     "StatusSummary": "_result",
+    "TaskBoard": "_board",
+    "TaskRecord": "_board",
     "TaskResult": "_result",
     "poll": "_poll",
     "poll_async": "_poll",

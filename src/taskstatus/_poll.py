@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
+    from ._board import TaskBoard, TaskRecord
     from ._policy import BatchOptions, PollOptions
 
 T = TypeVar("T")
@@ -396,8 +397,10 @@ class _Batch(Generic[K, T]):
         on_done: Callable[[K, T], object] | None,
         on_progress: Callable[[BatchProgress], object] | None,
         clock: Callable[[], float],
+        board: TaskBoard[K] | None = None,
     ) -> None:
         self._policy = policy
+        self._board = board
         self._limit = policy.max_batch if many else 1
         self._many = many
         self._spacing = 0.0 if policy.rate is None else 1 / policy.rate
@@ -408,17 +411,24 @@ class _Batch(Generic[K, T]):
         self._keys = keys
         self._deadline = Deadline(policy.timeout, clock)
         start = self._deadline.start
-        self._tasks = {key: _Task(key, policy.initial_delay, start) for key in keys}
+        self._done: dict[K, T] = {}
+        self._counts = dict.fromkeys(TaskStatus, 0)
+        known = self._settled_on_board(keys)
+        self._tasks = {
+            key: _Task(key, policy.initial_delay, start)
+            for key in keys
+            if key not in known
+        }
         # (due, sequence, task): the sequence breaks ties in the order of keys,
         # so neither keys nor tasks are ever compared. Already a heap: all due.
         self._heap = [(start, n, task) for n, task in enumerate(self._tasks.values())]
         self._sequence = len(keys)
-        self._done: dict[K, T] = {}
-        self._counts = dict.fromkeys(TaskStatus, 0)
         self._calls = 0
         self._in_flight = 0
         self.last_start = -math.inf
         self._last_round: list[K] | None = None
+        for key, record in known.items():
+            self._settle(key, record.status, cast("T", record.result))
 
     @property
     def finished(self) -> bool:
@@ -442,6 +452,9 @@ class _Batch(Generic[K, T]):
             if start - now > TIME_EPSILON:
                 return self._deadline.cap(start - now, now)
             keys = self._due_keys(now) if self._many else self._next_key()
+            keys = self._not_settled_meanwhile(keys)
+            if not keys:  # a webhook was quicker: plan again
+                return 0.0
             return self._take(keys, max(now, start))
         if self._last_round is None:
             self._last_round = self._due_at_the_deadline(now)
@@ -455,27 +468,27 @@ class _Batch(Generic[K, T]):
                 naming its key.
         """
         self._in_flight -= 1
-        policy = self._policy
-        counts = self._counts
         now = self._clock()
+        policy = self._policy
+        tasks = self._tasks
+        counts = self._counts
+        merged = None if self._board is None else self._merge(keys, answers)
         for key in keys:
-            task = self._tasks[key]
+            task = tasks[key]
+            if merged is not None:
+                status, result = merged[key].status, merged[key].result
+            else:
+                status, result = self._outcome(task, key, answers)
             task.last_poll = started
-            if key in answers:
-                task.result = answers[key]
-                status = coerce_status(self._get_status(answers[key]))
-            else:  # left out of a fetch_many answer: as good as UNKNOWN
-                status = TaskStatus.UNKNOWN
+            task.result = result
+            if settles(policy, status, result, key):
+                self._settle(key, status, cast("T", result))
+                continue
             if task.status is not None:
                 counts[task.status] -= 1
             counts[status] += 1
             task.status = status
-            if settles(policy, status, task.result, key):
-                del self._tasks[key]
-                self._done[key] = cast("T", task.result)
-                if self._on_done is not None:
-                    self._on_done(key, cast("T", task.result))
-            elif self._last_round is None:
+            if self._last_round is None:
                 task.due = now + policy.draw(task.ceiling)
                 task.ceiling = policy.next_ceiling(task.ceiling)
                 heapq.heappush(self._heap, (task.due, self._sequence, task))
@@ -485,7 +498,9 @@ class _Batch(Generic[K, T]):
                 BatchProgress(
                     len(self._keys),
                     len(self._done),
-                    MappingProxyType({status: n for status, n in counts.items() if n}),
+                    MappingProxyType(
+                        {status: n for status, n in self._counts.items() if n}
+                    ),
                     self._calls,
                     self._deadline.elapsed(now),
                     self._deadline.remaining(now),
@@ -495,6 +510,55 @@ class _Batch(Generic[K, T]):
     def results(self) -> dict[K, T]:
         """Return the settled results by key, in the order of the keys."""
         return {key: self._done[key] for key in self._keys}
+
+    def _outcome(
+        self, task: _Task, key: K, answers: Mapping[K, T]
+    ) -> tuple[TaskStatus, object]:
+        """The status and result a call's answers give for one task."""
+        if key in answers:
+            answer = answers[key]
+            return coerce_status(self._get_status(answer)), answer
+        return TaskStatus.UNKNOWN, task.result  # left out: as good as UNKNOWN
+
+    def _merge(self, keys: list[K], answers: Mapping[K, T]) -> dict[K, TaskRecord]:
+        """Merge a call's answers into the board; return what the board holds.
+
+        They are on the board before anything can raise, and what the board
+        knows (a webhook's terminal status) wins over a late poll.
+        """
+        board = cast("TaskBoard[K]", self._board)
+        tasks = self._tasks
+        return board.merge(
+            {key: self._outcome(tasks[key], key, answers) for key in keys}
+        )
+
+    def _settle(self, key: K, status: TaskStatus, result: T) -> None:
+        task = self._tasks.pop(key, None)
+        if task is not None and task.status is not None:
+            self._counts[task.status] -= 1
+        self._counts[status] += 1
+        self._done[key] = result
+        if self._on_done is not None:
+            self._on_done(key, result)
+
+    def _settled_on_board(self, keys: list[K]) -> dict[K, TaskRecord]:
+        """The records of the tasks the board holds as settled already."""
+        if self._board is None:
+            return {}
+        self._board.check_keys(keys)
+        stop_on = self._policy.stop_on
+        return {
+            key: record
+            for key, record in self._board.records(keys).items()
+            if record.settled or record.status in stop_on
+        }
+
+    def _not_settled_meanwhile(self, keys: list[K]) -> list[K]:
+        """Settle the keys the board has seen settle since; return the others."""
+        settled = self._settled_on_board(keys)
+        for key, record in settled.items():
+            self._settle(key, record.status, cast("T", record.result))
+        return [key for key in keys if key not in settled] if settled else keys
 
     def _next_key(self) -> list[K]:
         """Pop the key of the task due first."""
@@ -588,6 +652,7 @@ def poll_many(
     sleep: Callable[[float], object] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     policy: PollPolicy | None = None,
+    board: TaskBoard[K] | None = None,
     **options: Unpack[BatchOptions],
 ) -> dict[K, T]:
     """Poll many tasks until each reaches a status in ``stop_on``, under one budget.
@@ -615,6 +680,10 @@ def poll_many(
         clock: Monotonic clock, in seconds.
         policy: A `PollPolicy` or `BatchPolicy` to start from; the keywords
             below override it.
+        board: A `TaskBoard` that holds the state of the batch: tasks it
+            holds as settled are not polled (also when a webhook settles
+            them meanwhile), and every result is merged into it before it
+            is acted on, so that a batch can resume after a crash.
         **options: The fields of `BatchPolicy`: those of `PollPolicy`, and
             ``max_batch`` (100) and ``rate`` (fetch calls per second; None,
             the default, sets no limit).
@@ -641,6 +710,7 @@ def poll_many(
         sleep=sleep,
         clock=clock,
         policy=BatchPolicy.of(policy, options),
+        board=board,
     )
     while not batch.finished:
         step = batch.next_step()
@@ -670,6 +740,7 @@ async def poll_many_async(
     sleep: Callable[[float], Awaitable[object]] | None = None,
     clock: Callable[[], float] = time.monotonic,
     policy: PollPolicy | None = None,
+    board: TaskBoard[K] | None = None,
     **options: Unpack[BatchOptions],
 ) -> dict[K, T]:
     """Await many tasks at once: `poll_many` for asyncio.
@@ -694,6 +765,7 @@ async def poll_many_async(
         sleep=nap,
         clock=clock,
         policy=BatchPolicy.of(policy, options),
+        board=board,
     )
 
     async def call(keys_asked: list[K]) -> Mapping[K, T]:
@@ -759,6 +831,7 @@ def _start_batch(
     sleep: object,
     clock: Callable[[], float],
     policy: BatchPolicy,
+    board: TaskBoard[K] | None,
 ) -> _Batch[K, T]:
     """Check the arguments of poll_many or poll_many_async; start the batch.
 
@@ -781,6 +854,7 @@ def _start_batch(
         on_done=on_done,
         on_progress=on_progress,
         clock=clock,
+        board=board,
     )
 
 

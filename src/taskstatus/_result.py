@@ -294,9 +294,9 @@ def outcome(successes: int, failures: int) -> TaskStatus:
     return TaskStatus.COMPLETED_WITH_ERRORS
 
 
-# Settled: nothing will change any more. SKIPPED is settled without being an
-# outcome: it neither helps nor hurts the batch.
-_SETTLED = TERMINAL_STATUSES | {TaskStatus.SKIPPED}
+SETTLED_STATUSES: frozenset[TaskStatus] = TERMINAL_STATUSES | {TaskStatus.SKIPPED}
+"""Statuses after which nothing will change any more. SKIPPED is settled
+without being an outcome: it neither helps nor hurts a batch."""
 # Not started: waiting, or not even submitted.
 _NOT_STARTED = frozenset({TaskStatus.PENDING, TaskStatus.DRAFT, TaskStatus.SKIPPED})
 
@@ -322,7 +322,9 @@ class StatusSummary:
     @property
     def done(self) -> bool:
         """Whether every task is settled: terminal, or SKIPPED."""
-        return all(status in _SETTLED for status, count in self.counts.items() if count)
+        return all(
+            status in SETTLED_STATUSES for status, count in self.counts.items() if count
+        )
 
     @property
     def overall(self) -> TaskStatus:

@@ -1,10 +1,10 @@
-"""The one transition rule: a terminal status is final."""
+"""Transitions: a terminal status is final, and updates merge by precedence."""
 
 from __future__ import annotations
 
 from ._errors import InvalidTransitionError
 from ._parse import parse_status
-from ._predicates import is_terminal
+from ._predicates import is_lifecycle, is_terminal
 from ._status import TaskStatus
 
 
@@ -35,3 +35,80 @@ IN_PROGRESS: CANCELED is terminal, so the task can never change again
     """
     if not can_transition(current, new):
         raise InvalidTransitionError(parse_status(current), parse_status(new))
+
+
+# How far along an operation is; a status never moves to a lower rank.
+# SKIPPED is settled, so it outranks the in-flight statuses, but a terminal
+# status still outranks it: a server may report a skipped task as canceled.
+_RANK: dict[TaskStatus, int] = {
+    TaskStatus.DRAFT: 0,
+    TaskStatus.PENDING: 1,
+    TaskStatus.IN_PROGRESS: 2,
+    TaskStatus.PROCESSING: 2,
+    TaskStatus.SKIPPED: 3,
+}
+
+# Pairs of different terminal statuses already reported: at most 4 x 3.
+_reported_conflicts: set[tuple[TaskStatus, TaskStatus]] = set()
+
+
+def merge_status(current: TaskStatus | None, incoming: TaskStatus) -> TaskStatus:
+    """Return the status a task is in after ``incoming`` arrives in ``current``.
+
+    The one precedence rule for updates that arrive out of order:
+
+    - a terminal status is final: the first one wins, and a later different
+      one is ignored (and logged once at WARNING);
+    - UNKNOWN never replaces a known status, and any status replaces UNKNOWN;
+    - an operation never moves back: DRAFT < PENDING < IN_PROGRESS =
+      PROCESSING < SKIPPED < terminal; at equal rank the newer wins;
+    - lifecycle statuses (ACTIVE, SUSPENDED, ARCHIVED) move both ways, so the
+      incoming one wins (`TaskBoard` orders them by version).
+
+    Both are validated like `parse_status`; ``current`` may be ``None`` for
+    a task not heard of yet.
+
+    Raises:
+        ValueError: One is a lifecycle status and the other an operation
+            status (other than UNKNOWN): they cannot describe one task.
+
+    >>> merge_status(TaskStatus.COMPLETED, TaskStatus.IN_PROGRESS)
+    <TaskStatus.COMPLETED: 'COMPLETED'>
+    >>> merge_status(TaskStatus.PROCESSING, TaskStatus.PENDING)
+    <TaskStatus.PROCESSING: 'PROCESSING'>
+    """
+    incoming = parse_status(incoming)
+    if current is None or incoming is TaskStatus.UNKNOWN:
+        return incoming if current is None else parse_status(current)
+    current = parse_status(current)
+    if current is TaskStatus.UNKNOWN:
+        return incoming
+    if is_lifecycle(current) is not is_lifecycle(incoming):
+        msg = (
+            f"cannot merge {incoming} into {current}: lifecycle and operation "
+            "statuses do not describe the same task"
+        )
+        raise ValueError(msg)
+    if is_terminal(current):
+        if is_terminal(incoming) and incoming is not current:
+            _report_conflict(current, incoming)
+        return current
+    moves_on = (
+        is_lifecycle(incoming)
+        or is_terminal(incoming)
+        or _RANK[incoming] >= _RANK[current]
+    )
+    return incoming if moves_on else current
+
+
+def _report_conflict(current: TaskStatus, incoming: TaskStatus) -> None:
+    if (current, incoming) in _reported_conflicts:
+        return
+    _reported_conflicts.add((current, incoming))
+    import logging  # noqa: PLC0415 - `import taskstatus` stays free of logging
+
+    logging.getLogger("taskstatus").warning(
+        "ignoring %s for a task already %s: the first terminal status is final",
+        incoming,
+        current,
+    )
