@@ -12,10 +12,12 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, TextIO, TypeVar
+from typing import Any, Callable, TextIO, TypeVar, cast
 
+from .._board import TaskBoard
 from .._errors import BatchTimeoutError
 from .._parse import coerce_status
 from .._policy import BatchPolicy, Deadline
@@ -30,6 +32,7 @@ from ._wait import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
     EXIT_TIMEOUT,
+    EXIT_USAGE,
     FieldError,
     Terminated,
     WaitOptions,
@@ -44,7 +47,7 @@ MAX_URLS_SHOWN = 10
 
 @dataclass(frozen=True)
 class Polled:
-    """One poll of one URL: the task's status and body, or what went wrong.
+    """One poll of one URL: the task's status, or what went wrong.
 
     A URL whose request fails for good, whose body lacks the status, or
     whose status waiting cannot change is settled with an ``error``: the
@@ -52,8 +55,23 @@ class Polled:
     """
 
     status: TaskStatus
-    body: object = None
     error: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form, as a ``--state`` board keeps it."""
+        return {"status": self.status.value, "error": self.error}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Polled:
+        """Read the JSON form back; anything else is an UNKNOWN task."""
+        if not isinstance(data, Mapping):
+            return cls(TaskStatus.UNKNOWN)
+        fields = cast("Mapping[str, object]", data)
+        error = fields.get("error")
+        return cls(
+            coerce_status(fields.get("status")),
+            error if isinstance(error, str) else None,
+        )
 
 
 def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
@@ -87,13 +105,16 @@ def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
         if status not in policy.stop_on and status not in policy.poll_on:
             message = f"the task is {status}, which waiting cannot change"
             return Polled(TaskStatus.FAILED, error=message)
-        return Polled(status, response.body)
+        return Polled(status)
+
+    async def fetch(url: str) -> dict[str, object]:
+        return (await _in_thread(poll_once, url)).to_dict()
 
     settled: dict[str, Polled] = {}
     calls = 0
 
-    def on_done(url: str, polled: Polled) -> None:
-        settled[url] = polled
+    def on_done(url: str, result: object) -> None:
+        polled = settled[url] = Polled.from_dict(result)
         view.task(endpoints[url].shown, polled)
 
     def on_progress(progress: BatchProgress) -> None:
@@ -121,17 +142,23 @@ def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
         return code
 
     try:
-        asyncio.run(
-            poll_many_async(
-                list(endpoints),
-                fetch=lambda url: _in_thread(poll_once, url),
-                get_status=lambda polled: polled.status,
-                on_done=on_done,
-                on_progress=on_progress,
-                max_in_flight=options.parallel,
-                policy=policy,
+        state = _board_for(options.state)
+    except ValueError as error:
+        view.message(str(error))
+        return EXIT_USAGE
+    try:
+        with state as board:
+            asyncio.run(
+                poll_many_async(
+                    list(endpoints),
+                    fetch=fetch,
+                    on_done=on_done,
+                    on_progress=on_progress,
+                    max_in_flight=options.parallel,
+                    policy=policy,
+                    board=board,
+                )
             )
-        )
     except BatchTimeoutError as error:
         unsettled = [endpoints[url].shown for url in error.pending]
         view.message(
@@ -149,6 +176,17 @@ def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
         return final(EXIT_ERROR, "done")
     overall = summarize(polled.status for polled in settled.values()).overall
     return final(EXIT_CODES[overall], "done", status=overall.value)
+
+
+def _board_for(path: str | None) -> contextlib.AbstractContextManager[Any]:
+    """Open the --state board, if there is one, for the length of the wait.
+
+    Raises:
+        ValueError: The file is no board, or cannot be opened.
+    """
+    if path is None:
+        return contextlib.nullcontext()
+    return TaskBoard.open(path)
 
 
 async def _in_thread(function: Callable[[str], R], argument: str) -> R:

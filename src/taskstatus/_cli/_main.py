@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, BatchPolicy
+from ._board import show_board
 from ._demo import demo, demo_many
 from ._http import check_header, prepare_url
 from ._safe import redact_url, safe_text
@@ -199,6 +200,12 @@ def _parser() -> argparse.ArgumentParser:
         help="retries of a request after a transient failure (default: %(default)d)",
     )
     waiting.add_argument(
+        "--state",
+        metavar="FILE",
+        help="keep the progress of the tasks in this board file (SQLite); run "
+        "again with the same FILE to resume: settled tasks are not asked again",
+    )
+    waiting.add_argument(
         "--rate",
         type=_rate,
         default=RATE,
@@ -219,6 +226,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object per poll, then one at the end",
     )
+
+    showing = commands.add_parser(
+        "board", help="show a --state board file: counts and unsettled tasks"
+    )
+    showing.add_argument("file", metavar="FILE", help="the board file")
+    showing.add_argument("--json", action="store_true", help="print JSON")
 
     demoing = commands.add_parser(
         "demo", help="wait on a simulated task served on 127.0.0.1 (about 3 s)"
@@ -293,6 +306,7 @@ def _wait(args: argparse.Namespace) -> int:
         retries=args.retries,
         batch=args.url_file is not None,
         parallel=args.parallel,
+        state=args.state,
     )
     return wait(options, out=sys.stdout, err=sys.stderr)
 
@@ -357,5 +371,7 @@ def _run(args: argparse.Namespace) -> int:
         return run_demo(out=sys.stdout, err=sys.stderr)
     if args.command == "wait":
         return _wait(args)
+    if args.command == "board":
+        return show_board(args.file, as_json=args.json, out=sys.stdout, err=sys.stderr)
     print(render_json() if getattr(args, "json", False) else render_table())
     return 0

@@ -55,7 +55,8 @@ class WaitOptions:
 
     With one URL and ``batch`` false, the task is followed alone, with its
     own report; otherwise the URLs are waited on together (`wait_many`),
-    under the policy's ``rate`` and with ``parallel`` requests in flight.
+    under the policy's ``rate`` and with ``parallel`` requests in flight,
+    their progress kept on the board file ``state`` if there is one.
     """
 
     urls: tuple[str, ...]
@@ -67,6 +68,7 @@ class WaitOptions:
     retries: int = RETRIES
     batch: bool = False
     parallel: int = PARALLEL
+    state: str | None = None
 
 
 class FieldError(Exception):
@@ -110,7 +112,7 @@ def wait(
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Run ``taskstatus wait``; return its exit code."""
-    if options.batch or len(options.urls) > 1:
+    if options.batch or len(options.urls) > 1 or options.state is not None:
         from ._batch import wait_many  # noqa: PLC0415 - it loads asyncio
 
         return wait_many(options, out=out, err=err)
