@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from helpers import ScriptedServer, serving
-from taskstatus import _parse
+from taskstatus import _parse, _transition
 
 # The typing tests are for the type checkers only: never import or run them.
 collect_ignore = ["typing"]
@@ -16,8 +16,9 @@ collect_ignore = ["typing"]
 
 @pytest.fixture(autouse=True)
 def _forget_warned_values(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give each test a fresh memory of already-reported unknown statuses."""
+    """Give each test a fresh memory of what was already logged once."""
     monkeypatch.setattr(_parse, "_warned_values", {})
+    monkeypatch.setattr(_transition, "_reported_conflicts", set[object]())
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from helpers import FAST, SCRIPT, Reply, ScriptedServer, taskstatus
-from taskstatus import BatchProgress, TaskStatus
-from taskstatus._cli import _batch
+from taskstatus import BatchProgress, TaskBoard, TaskStatus
+from taskstatus._cli import _batch, _board
 from taskstatus._cli._wait import WaitOptions
 
 QUICK = [*FAST, "--rate", "1000"]
@@ -379,3 +379,109 @@ def test_demo_many_waits_on_a_batch() -> None:
         "36 tasks, settled: 30 COMPLETED, 3 COMPLETED_WITH_ERRORS, 3 FAILED; "
     )
     assert run.stderr.rstrip().endswith("`taskstatus wait` would have exited with 3")
+
+
+# --- --state and `taskstatus board` ---------------------------------------
+
+
+def test_state_resumes_after_an_interruption(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Interrupted, then run again: settled tasks are not fetched again."""
+    task_server.script("COMPLETED", path="/t/1")
+    task_server.script("FAILED", path="/t/2")
+    task_server.script("PENDING", path="/t/3")
+    url_file = tmp_path / "urls.txt"
+    url_file.write_text("\n".join(urls(task_server, 3)), encoding="utf-8")
+    state = str(tmp_path / "jobs.db")
+    command = [SCRIPT, "wait", "--from", str(url_file), "--state", state]
+    first = subprocess.Popen(
+        [*command, "--initial", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 10
+    while len(task_server.seen) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=10)
+    assert 130 == first.returncode
+    task_server.script("COMPLETED", path="/t/3")
+    second = taskstatus(*command[1:], *QUICK)
+    assert 3 == second.returncode, second.stderr
+    assert [1, 1, 2] == [task_server.requests_for(f"/t/{n}") for n in (1, 2, 3)]
+
+
+def test_board_command_shows_the_state(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """`taskstatus board FILE` prints the counts and the unsettled tasks."""
+    task_server.script("COMPLETED", path="/t/1")
+    task_server.script("PENDING", path="/t/2")
+    state = str(tmp_path / "jobs.db")
+    listed = urls(task_server, 2)
+    taskstatus("wait", *listed, *QUICK, "--state", state, "--timeout", "0.2")
+    plain = taskstatus("board", state)
+    assert (0, "") == (plain.returncode, plain.stderr)
+    assert [
+        "2 tasks, 1 settled: 1 PENDING, 1 COMPLETED",
+        "overall: IN_PROGRESS",
+        "unsettled:",
+        f"  PENDING  {listed[1]}",
+    ] == plain.stdout.splitlines()
+    as_json = json.loads(taskstatus("board", state, "--json").stdout)
+    assert (2, 1, "IN_PROGRESS", {"PENDING": 1, "COMPLETED": 1}) == (
+        as_json["total"],
+        as_json["settled"],
+        as_json["overall"],
+        as_json["counts"],
+    )
+    assert [listed[1]] == [task["key"] for task in as_json["unsettled"]]
+
+
+def test_board_command_redacts_and_cuts(tmp_path: Path) -> None:
+    """Keys with credentials are redacted; long listings are cut."""
+    state = tmp_path / "jobs.db"
+    with TaskBoard.open(state) as board:
+        for number in range(_board.MAX_UNSETTLED_SHOWN + 2):
+            board.update(f"https://me:pw@h/t/{number}?token=x", "PENDING")
+    run = taskstatus("board", str(state))
+    lines = run.stdout.splitlines()
+    assert "  PENDING  https://***@h/t/0?token=***" == lines[3]
+    assert "  and 2 more" == lines[-1]
+    assert "pw" not in run.stdout
+
+
+@pytest.mark.parametrize("make", ["missing", "not a board"])
+def test_board_command_refuses_what_is_no_board(tmp_path: Path, make: str) -> None:
+    """A missing file, or one that is no board, is a usage error."""
+    path = tmp_path / "jobs.db"
+    if make == "not a board":
+        path.write_text("hello" * 100, encoding="utf-8")
+    run = taskstatus("board", str(path))
+    assert 2 == run.returncode
+    assert run.stderr.startswith("taskstatus board: error: ")
+    assert not path.exists() or make == "not a board"
+
+
+def test_a_bad_state_file_exits_2(task_server: ScriptedServer, tmp_path: Path) -> None:
+    """--state naming something that is no board is a usage error."""
+    path = tmp_path / "jobs.db"
+    path.write_text("hello" * 100, encoding="utf-8")
+    run = taskstatus("wait", task_server.url, "--state", str(path))
+    assert 2 == run.returncode
+    assert "is not a task board file" in run.stderr
+    assert [] == task_server.seen
+
+
+def test_an_empty_board_file(tmp_path: Path) -> None:
+    """A board with no tasks says so."""
+    path = tmp_path / "jobs.db"
+    TaskBoard.open(path).close()
+    run = taskstatus("board", str(path))
+    assert [
+        "0 tasks, 0 settled: empty",
+        "overall: COMPLETED",
+    ] == run.stdout.splitlines()

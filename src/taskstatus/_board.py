@@ -86,17 +86,21 @@ def merged_record(
     An update older than the record (by version) is stale and ignored,
     except a terminal status, which is final whatever its version. The
     status then merges by `merge_status`; if the incoming status loses, the
-    update is ignored whole (its result too).
+    update is ignored whole (its result too). An UNKNOWN update only ever
+    creates a record: it says nothing about a task already known.
 
     Raises:
         ValueError: Lifecycle and operation statuses mixed for one task.
     """
     if current is None:
         return TaskRecord(status, result, version, now)
+    if status is TaskStatus.UNKNOWN:
+        return None  # says nothing about the task
     stale = (
         version is not None
         and current.version is not None
         and version < current.version
+        and current.status is not TaskStatus.UNKNOWN
     )
     terminal_news = is_terminal(status) and not is_terminal(current.status)
     if stale and not terminal_news:
@@ -163,9 +167,10 @@ class TaskBoard(Generic[K]):
 
     def add(self, keys: Iterable[K]) -> None:
         """Register tasks that are not on the board yet, as UNKNOWN."""
-        now = self._clock()
+        listed = list(keys)
+        self.check_keys(listed)
         self._change(
-            dict.fromkeys(keys, (TaskStatus.UNKNOWN, None, None)), now, only_new=True
+            dict.fromkeys(listed, (TaskStatus.UNKNOWN, None, None)), only_new=True
         )
 
     def update(
@@ -187,6 +192,7 @@ class TaskBoard(Generic[K]):
             TypeError: A bad version, or (durable board) a key that is not a
                 string.
         """
+        self._store.check_key(key)
         changed = self._change({key: (coerce_status(status), result, version)})
         return bool(changed)
 
@@ -304,7 +310,6 @@ class TaskBoard(Generic[K]):
     def _change(
         self,
         updates: Mapping[K, tuple[TaskStatus, object, Version | None]],
-        now: float | None = None,
         *,
         only_new: bool = False,
         keep_all: bool = False,
@@ -317,7 +322,7 @@ class TaskBoard(Generic[K]):
             self._store.check_key(key)
             self._store.check_result(key, result)
             _check_version(version)
-        stamp = self._clock() if now is None else now
+        stamp = self._clock()
         with self._lock:
             with self._store.transaction(list(updates)) as records:
                 changed: dict[K, TaskRecord] = {}
