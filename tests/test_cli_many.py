@@ -485,3 +485,11 @@ def test_an_empty_board_file(tmp_path: Path) -> None:
         "0 tasks, 0 settled: empty",
         "overall: COMPLETED",
     ] == run.stdout.splitlines()
+
+
+def test_a_board_result_of_another_shape_reads_as_unknown() -> None:
+    """A --state record that this command did not write is an UNKNOWN task."""
+    assert _batch.Polled(TaskStatus.UNKNOWN) == _batch.Polled.from_dict("done")
+    assert _batch.Polled(TaskStatus.FAILED, "x") == _batch.Polled.from_dict(
+        {"status": "FAILED", "error": "x"}
+    )

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, M
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, Union
 
 from ._errors import BatchTimeoutError, show_value
 from ._parse import coerce_status
@@ -285,12 +285,6 @@ class TaskBoard(Generic[K]):
 
     # --- for poll_many ----------------------------------------------------
 
-    def settled_records(self, keys: Iterable[K]) -> dict[K, TaskRecord]:
-        """Return the records of those of ``keys`` that are settled."""
-        return {
-            key: record for key, record in self.records(keys).items() if record.settled
-        }
-
     def merge(
         self, updates: Mapping[K, tuple[TaskStatus, object]]
     ) -> dict[K, TaskRecord]:
@@ -389,14 +383,48 @@ def _check_version(version: object) -> None:
         raise ValueError(msg)
 
 
-class _Store(Generic[K]):
+class _Store(Protocol[K]):
     """Where a board keeps its records; the board holds its lock around it."""
 
-    shared = False
+    shared: bool
     """Whether other processes may change the records (a file)."""
 
     def check_key(self, key: object) -> None:
         """Raise TypeError if ``key`` cannot be stored."""
+        ...
+
+    def check_result(self, key: object, result: object) -> None:
+        """Raise ValueError if ``result`` cannot be stored."""
+        ...
+
+    def get(self, keys: list[K]) -> dict[K, TaskRecord]:
+        """Return the records of those ``keys`` that exist."""
+        ...
+
+    def all(self) -> Iterator[tuple[K, TaskRecord]]:
+        """Yield every record, in the order the keys came."""
+        ...
+
+    def transaction(
+        self, keys: list[K]
+    ) -> contextlib.AbstractContextManager[dict[K, TaskRecord]]:
+        """Give the records of ``keys`` to change; store the changes on exit."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds."""
+        ...
+
+
+class _MemoryStore(Generic[K]):
+    """Records in a dict: any hashable key, any result."""
+
+    shared = False
+
+    def __init__(self) -> None:
+        self._records: dict[K, TaskRecord] = {}
+
+    def check_key(self, key: object) -> None:
         try:
             hash(key)
         except TypeError:
@@ -404,29 +432,10 @@ class _Store(Generic[K]):
             raise TypeError(msg) from None
 
     def check_result(self, key: object, result: object) -> None:
-        """Raise ValueError if ``result`` cannot be stored."""
-
-    def get(self, keys: list[K]) -> dict[K, TaskRecord]:
-        """Return the records of those ``keys`` that exist."""
-        raise NotImplementedError
-
-    def all(self) -> Iterator[tuple[K, TaskRecord]]:
-        """Yield every record, in the order the keys came."""
-        raise NotImplementedError
-
-    @contextmanager
-    def transaction(self, keys: list[K]) -> Generator[dict[K, TaskRecord], None, None]:
-        """Yield the records of ``keys`` to change; store the changes on exit."""
-        raise NotImplementedError
-        yield {}  # pragma: no cover
+        """Any result will do."""
 
     def close(self) -> None:
-        """Release what the store holds."""
-
-
-class _MemoryStore(_Store[K]):
-    def __init__(self) -> None:
-        self._records: dict[K, TaskRecord] = {}
+        """Nothing to release."""
 
     def get(self, keys: list[K]) -> dict[K, TaskRecord]:
         records = self._records
@@ -453,7 +462,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 """
 
 
-class _SQLiteStore(_Store[str]):
+class _SQLiteStore:
     """Records in one SQLite file: WAL mode, one transaction per change."""
 
     shared = True
