@@ -18,17 +18,25 @@ import threading
 import time
 from collections.abc import Callable, Generator, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    NamedTuple,
+    Optional,
+    Protocol,
+    TypeVar,
+    Union,
+    cast,
+)
 
 from ._errors import BatchTimeoutError, show_value
 from ._parse import coerce_status
 from ._policy import Deadline
-from ._predicates import is_terminal
 from ._result import SETTLED_STATUSES, StatusSummary
-from ._status import TaskStatus
-from ._transition import merge_status
+from ._status import TERMINAL_STATUSES, TaskStatus
+from ._transition import merge_members
 
 if TYPE_CHECKING:
     from typing_extensions import TypeAlias
@@ -51,9 +59,8 @@ BUSY_TIMEOUT = 30.0
 """Seconds an update waits for another process's transaction to end."""
 
 
-@dataclass(frozen=True)
-class TaskRecord:
-    """What a board knows of one task.
+class TaskRecord(NamedTuple):
+    """What a board knows of one task (an immutable named tuple).
 
     Attributes:
         status: The merged status; UNKNOWN for a task added but not heard of.
@@ -65,7 +72,7 @@ class TaskRecord:
 
     status: TaskStatus
     result: Any = None
-    version: Version | None = None
+    version: Optional[Version] = None  # noqa: UP045 - NamedTuple reads it on 3.9
     updated: float = 0.0
 
     @property
@@ -74,7 +81,15 @@ class TaskRecord:
         return self.status in SETTLED_STATUSES
 
 
-def merged_record(
+# tuple.__new__ skips the Python-level __new__ of a NamedTuple: records are
+# made on every update, and this halves what making one costs.
+_new_record = cast(
+    "Callable[[type[TaskRecord], tuple[object, ...]], TaskRecord]",
+    tuple.__new__,  # pyright: ignore[reportUnknownMemberType]
+)
+
+
+def merged_record(  # noqa: PLR0911 - one exit per rule, in the docs' order
     current: TaskRecord | None,
     status: TaskStatus,
     result: object,
@@ -93,27 +108,31 @@ def merged_record(
         ValueError: Lifecycle and operation statuses mixed for one task.
     """
     if current is None:
-        return TaskRecord(status, result, version, now)
+        return _new_record(TaskRecord, (status, result, version, now))
+    known = current.status
     if status is TaskStatus.UNKNOWN:
         return None  # says nothing about the task
     stale = (
         version is not None
         and current.version is not None
         and version < current.version
-        and current.status is not TaskStatus.UNKNOWN
+        and known is not TaskStatus.UNKNOWN
     )
-    terminal_news = is_terminal(status) and not is_terminal(current.status)
-    if stale and not terminal_news:
-        merge_status(current.status, status)  # still refuse mixed categories
+    if stale:
+        if status is not known:
+            merged = merge_members(known, status)  # refuses mixed categories
+            if status in TERMINAL_STATUSES and merged is status:
+                # Terminal is final whatever its version; the newer version stays.
+                return _new_record(TaskRecord, (status, result, current.version, now))
         return None
-    if merge_status(current.status, status) is not status:
+    # A status merged into itself is itself: the common repeated report.
+    if status is not known and merge_members(known, status) is not status:
         return None
-    kept_version = current.version if version is None else version
-    if (status, kept_version) == (current.status, current.version) and (
-        result == current.result
-    ):
+    if version is None:
+        version = current.version
+    if status is known and version == current.version and result == current.result:
         return None
-    return TaskRecord(status, result, kept_version, now)
+    return _new_record(TaskRecord, (status, result, version, now))
 
 
 class TaskBoard(Generic[K]):
@@ -137,10 +156,10 @@ class TaskBoard(Generic[K]):
 
     def __init__(self) -> None:
         self._store: _Store[K] = _MemoryStore()
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._watchers: set[Callable[[], object]] = set()
-        self._clock: Callable[[], float] = time.time
+        self._waiting = 0  # threads in wait(): only then is notifying worth it
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> TaskBoard[str]:
@@ -192,9 +211,14 @@ class TaskBoard(Generic[K]):
             TypeError: A bad version, or (durable board) a key that is not a
                 string.
         """
-        self._store.check_key(key)
-        changed = self._change({key: (coerce_status(status), result, version)})
-        return bool(changed)
+        status = coerce_status(status)
+        if version is not None:
+            _check_version(version)
+        with self._lock:
+            changed = self._store.put(key, status, result, version, time.time())
+            if changed and (self._waiting or self._watchers):
+                self._wake()
+        return changed
 
     def get(self, key: K) -> TaskRecord | None:
         """Return the record of ``key``, or ``None`` if it is not on the board."""
@@ -210,17 +234,19 @@ class TaskBoard(Generic[K]):
 
     def pending(self) -> list[K]:
         """Return the keys of the tasks not settled, in the order they came."""
-        return [key for key, record in self.records().items() if not record.settled]
+        with self._lock:
+            return self._store.keys(settled=False)
 
     def settled(self) -> list[K]:
         """Return the keys of the settled tasks (terminal or SKIPPED)."""
-        return [key for key, record in self.records().items() if record.settled]
+        with self._lock:
+            return self._store.keys(settled=True)
 
     def summary(self) -> StatusSummary:
         """Count the tasks of the board by status, and roll them up into one."""
         counts = dict.fromkeys(TaskStatus, 0)
-        for record in self.records().values():
-            counts[record.status] += 1
+        with self._lock:
+            counts.update(self._store.counts())
         return StatusSummary(MappingProxyType(counts))
 
     def wait(
@@ -246,9 +272,13 @@ class TaskBoard(Generic[K]):
                 if records is not None:
                     return records
                 pause = FILE_CHECK_INTERVAL if self._store.shared else None
-                self._changed.wait(
-                    deadline.cap(pause) if pause else deadline.remaining()
-                )
+                self._waiting += 1
+                try:
+                    self._changed.wait(
+                        deadline.cap(pause) if pause else deadline.remaining()
+                    )
+                finally:
+                    self._waiting -= 1
 
     async def wait_async(
         self, keys: Iterable[K] | None = None, *, timeout: float | None = None
@@ -297,7 +327,7 @@ class TaskBoard(Generic[K]):
     def check_keys(self, keys: Iterable[K]) -> None:
         """Raise TypeError if the board cannot hold one of ``keys``."""
         for key in keys:
-            self._store.check_key(key)
+            self._store.check(key, None)
 
     # --- inside -----------------------------------------------------------
 
@@ -313,10 +343,9 @@ class TaskBoard(Generic[K]):
         With ``keep_all``, every record of the updated keys is returned.
         """
         for key, (_, result, version) in updates.items():
-            self._store.check_key(key)
-            self._store.check_result(key, result)
+            self._store.check(key, result)
             _check_version(version)
-        stamp = self._clock()
+        stamp = time.time()
         with self._lock:
             with self._store.transaction(list(updates)) as records:
                 changed: dict[K, TaskRecord] = {}
@@ -329,10 +358,15 @@ class TaskBoard(Generic[K]):
                         records[key] = changed[key] = new
                 kept = dict(records) if keep_all else changed
             if changed:
-                self._changed.notify_all()
-                for wake in list(self._watchers):
-                    wake()
+                self._wake()
         return kept
+
+    def _wake(self) -> None:
+        """Tell the waiters that records changed; the lock is held."""
+        if self._waiting:
+            self._changed.notify_all()
+        for wake in list(self._watchers):
+            wake()
 
     def _wanted(self, keys: Iterable[K] | None) -> list[K]:
         if keys is None:
@@ -389,12 +423,8 @@ class _Store(Protocol[K]):
     shared: bool
     """Whether other processes may change the records (a file)."""
 
-    def check_key(self, key: object) -> None:
-        """Raise TypeError if ``key`` cannot be stored."""
-        ...
-
-    def check_result(self, key: object, result: object) -> None:
-        """Raise ValueError if ``result`` cannot be stored."""
+    def check(self, key: object, result: object) -> None:
+        """Raise TypeError if ``key``, ValueError if ``result``, cannot be stored."""
         ...
 
     def get(self, keys: list[K]) -> dict[K, TaskRecord]:
@@ -411,6 +441,30 @@ class _Store(Protocol[K]):
         """Give the records of ``keys`` to change; store the changes on exit."""
         ...
 
+    def put(
+        self,
+        key: K,
+        status: TaskStatus,
+        result: object,
+        version: Version | None,
+        now: float,
+    ) -> bool:
+        """Check and merge one update (`merged_record`); return whether it changed.
+
+        Raises:
+            TypeError: A key the store cannot hold.
+            ValueError: A result the store cannot hold.
+        """
+        ...
+
+    def keys(self, *, settled: bool) -> list[K]:
+        """Return the keys of the settled tasks, or of the others, in order."""
+        ...
+
+    def counts(self) -> dict[TaskStatus, int]:
+        """Return how many tasks are in each status present."""
+        ...
+
     def close(self) -> None:
         """Release what the store holds."""
         ...
@@ -424,15 +478,12 @@ class _MemoryStore(Generic[K]):
     def __init__(self) -> None:
         self._records: dict[K, TaskRecord] = {}
 
-    def check_key(self, key: object) -> None:
+    def check(self, key: object, result: object) -> None:
+        """Any hashable key will do, and any result."""
         try:
             hash(key)
         except TypeError:
-            msg = f"task keys must be hashable, got {show_value(key)}"
-            raise TypeError(msg) from None
-
-    def check_result(self, key: object, result: object) -> None:
-        """Any result will do."""
+            raise _unhashable(key) from None
 
     def close(self) -> None:
         """Nothing to release."""
@@ -443,6 +494,37 @@ class _MemoryStore(Generic[K]):
 
     def all(self) -> Iterator[tuple[K, TaskRecord]]:
         return iter(list(self._records.items()))
+
+    def put(
+        self,
+        key: K,
+        status: TaskStatus,
+        result: object,
+        version: Version | None,
+        now: float,
+    ) -> bool:
+        try:
+            current = self._records.get(key)
+        except TypeError:  # unhashable: checked here, where it costs nothing
+            raise _unhashable(key) from None
+        new = merged_record(current, status, result, version, now)
+        if new is None:
+            return False
+        self._records[key] = new
+        return True
+
+    def keys(self, *, settled: bool) -> list[K]:
+        return [
+            key
+            for key, record in self._records.items()
+            if (record.status in SETTLED_STATUSES) is settled
+        ]
+
+    def counts(self) -> dict[TaskStatus, int]:
+        counts: dict[TaskStatus, int] = {}
+        for record in self._records.values():
+            counts[record.status] = counts.get(record.status, 0) + 1
+        return counts
 
     @contextmanager
     def transaction(self, keys: list[K]) -> Generator[dict[K, TaskRecord], None, None]:
@@ -525,20 +607,11 @@ class _SQLiteStore:
             raise
         self._db.execute("COMMIT")
 
-    def check_key(self, key: object) -> None:
+    def check(self, key: object, result: object) -> None:
+        """Keys must be strings; results are checked as they are written."""
         if not isinstance(key, str):
             msg = f"keys of a durable board must be strings, got {show_value(key)}"
             raise TypeError(msg)
-
-    def check_result(self, key: object, result: object) -> None:
-        try:
-            json.dumps(result, allow_nan=False)
-        except (TypeError, ValueError, RecursionError):
-            msg = (
-                f"the result for {show_value(key)} must be JSON data to go on a "
-                f"durable board, got {show_value(result)}"
-            )
-            raise ValueError(msg) from None
 
     def get(self, keys: list[str]) -> dict[str, TaskRecord]:
         found: dict[str, TaskRecord] = {}
@@ -575,8 +648,8 @@ class _SQLiteStore:
                 [
                     (
                         key,
-                        record.status.value,
-                        json.dumps(record.result),
+                        _VALUES[record.status],
+                        _json(key, record.result),
                         record.version,
                         record.updated,
                     )
@@ -585,8 +658,59 @@ class _SQLiteStore:
                 ],
             )
 
+    def put(
+        self,
+        key: str,
+        status: TaskStatus,
+        result: object,
+        version: Version | None,
+        now: float,
+    ) -> bool:
+        self.check(key, result)
+        with self.transaction([key]) as records:
+            new = merged_record(records.get(key), status, result, version, now)
+            if new is not None:
+                records[key] = new
+        return new is not None
+
+    def keys(self, *, settled: bool) -> list[str]:
+        marks = ",".join("?" * len(SETTLED_STATUSES))
+        operator = "IN" if settled else "NOT IN"
+        rows = self._db.execute(
+            f"SELECT key FROM tasks WHERE status {operator} ({marks}) ORDER BY rowid",
+            [status.value for status in SETTLED_STATUSES],
+        )
+        return [row[0] for row in rows]
+
+    def counts(self) -> dict[TaskStatus, int]:
+        rows = self._db.execute("SELECT status, count(*) FROM tasks GROUP BY status")
+        counts: dict[TaskStatus, int] = {}
+        for status, count in rows:
+            counts[coerce_status(status)] = counts.get(coerce_status(status), 0) + count
+        return counts
+
     def close(self) -> None:
         self._db.close()
+
+
+def _unhashable(key: object) -> TypeError:
+    return TypeError(f"task keys must be hashable, got {show_value(key)}")
+
+
+_VALUES = {status: status.value for status in TaskStatus}
+
+
+def _json(key: str, result: object) -> str:
+    """Return a result as JSON text; a ValueError (rolling back) if it is none."""
+    try:
+        # The default arguments: json.dumps then reuses one cached encoder.
+        return json.dumps(result)
+    except (TypeError, ValueError, RecursionError):
+        msg = (
+            f"the result for {show_value(key)} must be JSON data to go on a "
+            f"durable board, got {show_value(result)}"
+        )
+        raise ValueError(msg) from None
 
 
 def _record(row: tuple[Any, ...]) -> TaskRecord:

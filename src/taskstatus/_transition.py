@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ._errors import InvalidTransitionError
 from ._parse import parse_status
-from ._predicates import is_lifecycle, is_terminal
-from ._status import TaskStatus
+from ._predicates import is_terminal
+from ._status import LIFECYCLE_STATUSES, TERMINAL_STATUSES, TaskStatus
 
 
 def can_transition(current: TaskStatus, new: TaskStatus) -> bool:
@@ -78,24 +78,30 @@ def merge_status(current: TaskStatus | None, incoming: TaskStatus) -> TaskStatus
     <TaskStatus.PROCESSING: 'PROCESSING'>
     """
     incoming = parse_status(incoming)
-    if current is None or incoming is TaskStatus.UNKNOWN:
-        return incoming if current is None else parse_status(current)
-    current = parse_status(current)
+    if current is None:
+        return incoming
+    return merge_members(parse_status(current), incoming)
+
+
+def merge_members(current: TaskStatus, incoming: TaskStatus) -> TaskStatus:
+    """`merge_status` for two members, already validated (a hot path)."""
+    if incoming is TaskStatus.UNKNOWN:
+        return current
     if current is TaskStatus.UNKNOWN:
         return incoming
-    if is_lifecycle(current) is not is_lifecycle(incoming):
+    if (current in LIFECYCLE_STATUSES) is not (incoming in LIFECYCLE_STATUSES):
         msg = (
             f"cannot merge {incoming} into {current}: lifecycle and operation "
             "statuses do not describe the same task"
         )
         raise ValueError(msg)
-    if is_terminal(current):
-        if is_terminal(incoming) and incoming is not current:
+    if current in TERMINAL_STATUSES:
+        if incoming in TERMINAL_STATUSES and incoming is not current:
             _report_conflict(current, incoming)
         return current
     moves_on = (
-        is_lifecycle(incoming)
-        or is_terminal(incoming)
+        incoming in LIFECYCLE_STATUSES
+        or incoming in TERMINAL_STATUSES
         or _RANK[incoming] >= _RANK[current]
     )
     return incoming if moves_on else current
