@@ -8,6 +8,7 @@ import subprocess
 import sys
 import sysconfig
 import threading
+import time
 from collections.abc import Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -205,6 +206,29 @@ def taskstatus(
         check=False,
         env=env,
     )
+
+
+def signalled(
+    arguments: list[str], server: ScriptedServer, requests: int, signum: int
+) -> subprocess.CompletedProcess[str]:
+    """Run the command until ``server`` saw ``requests``, then send ``signum``.
+
+    A tenth of a second passes after the requests, so that the command is
+    in its sleep between polls when the signal comes.
+    """
+    process = subprocess.Popen(
+        [SCRIPT, *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 10
+    while len(server.seen) < requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    process.send_signal(signum)
+    stdout, stderr = process.communicate(timeout=10)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def without_coverage_env() -> dict[str, str]:

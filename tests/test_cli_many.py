@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import FAST, SCRIPT, Reply, ScriptedServer, taskstatus
+from helpers import FAST, SCRIPT, Reply, ScriptedServer, signalled, taskstatus
 from taskstatus import BatchProgress, TaskBoard, TaskStatus
 from taskstatus._cli import _batch, _board
 from taskstatus._cli._wait import WaitOptions
@@ -205,21 +205,10 @@ def test_interrupt_ends_with_the_final_record(task_server: ScriptedServer) -> No
     """SIGINT during a batch: 130 and a final JSON record of what settled."""
     task_server.script("COMPLETED", path="/t/1")
     task_server.script("PENDING", path="/t/2")
-    process = subprocess.Popen(
-        [SCRIPT, "wait", *urls(task_server, 2), "--initial", "30", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 10
-    while len(task_server.seen) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=10)
-    assert 130 == process.returncode
-    assert "taskstatus wait: interrupted\n" == stderr
-    final = json.loads(stdout.splitlines()[-1])
+    arguments = ["wait", *urls(task_server, 2), "--initial", "30", "--json"]
+    run = signalled(arguments, task_server, 2, signal.SIGINT)
+    assert (130, "taskstatus wait: interrupted\n") == (run.returncode, run.stderr)
+    final = json.loads(run.stdout.splitlines()[-1])
     assert ("interrupted", {"COMPLETED": 1}) == (final["event"], final["counts"])
 
 
@@ -320,20 +309,10 @@ def test_a_deadline_while_retrying_is_the_batch_deadline(
 def test_sigterm_ends_a_batch_with_143(task_server: ScriptedServer) -> None:
     """SIGTERM during a batch: 143, like Ctrl-C."""
     task_server.script("PENDING")
-    process = subprocess.Popen(
-        [SCRIPT, "wait", *urls(task_server, 2), "--initial", "30"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 10
-    while len(task_server.seen) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=10)
-    assert (143, "taskstatus wait: terminated\n") == (process.returncode, stderr)
-    assert stdout.startswith("2 tasks, settled: none; 2 requests in ")
+    arguments = ["wait", *urls(task_server, 2), "--initial", "30"]
+    run = signalled(arguments, task_server, 2, signal.SIGTERM)
+    assert (143, "taskstatus wait: terminated\n") == (run.returncode, run.stderr)
+    assert run.stdout.startswith("2 tasks, settled: none; 2 requests in ")
 
 
 def test_a_request_thread_reports_its_exception() -> None:
@@ -394,22 +373,11 @@ def test_state_resumes_after_an_interruption(
     url_file = tmp_path / "urls.txt"
     url_file.write_text("\n".join(urls(task_server, 3)), encoding="utf-8")
     state = str(tmp_path / "jobs.db")
-    command = [SCRIPT, "wait", "--from", str(url_file), "--state", state]
-    first = subprocess.Popen(
-        [*command, "--initial", "30"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 10
-    while len(task_server.seen) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)
-    first.send_signal(signal.SIGINT)
-    first.communicate(timeout=10)
+    command = ["wait", "--from", str(url_file), "--state", state]
+    first = signalled([*command, "--initial", "30"], task_server, 3, signal.SIGINT)
     assert 130 == first.returncode
     task_server.script("COMPLETED", path="/t/3")
-    second = taskstatus(*command[1:], *QUICK)
+    second = taskstatus(*command, *QUICK)
     assert 3 == second.returncode, second.stderr
     assert [1, 1, 2] == [task_server.requests_for(f"/t/{n}") for n in (1, 2, 3)]
 

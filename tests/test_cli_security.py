@@ -27,7 +27,16 @@ import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import FAST, SCRIPT, Reply, ScriptedServer, redirect, serving, taskstatus
+from helpers import (
+    FAST,
+    SCRIPT,
+    Reply,
+    ScriptedServer,
+    redirect,
+    serving,
+    signalled,
+    taskstatus,
+)
 from taskstatus._cli import main
 from taskstatus._cli._safe import is_credential_name, redact_url, safe_text
 
@@ -460,21 +469,10 @@ def test_safe_text_cuts_and_escapes() -> None:
 def test_sigterm_stops_cleanly_with_143(task_server: ScriptedServer) -> None:
     """SIGTERM is handled like Ctrl-C: a final --json record, then exit 143."""
     task_server.script("PENDING")
-    process = subprocess.Popen(
-        [SCRIPT, "wait", task_server.url, "--initial", "30", "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 10
-    while not task_server.seen and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)  # let it reach the sleep between polls
-    process.send_signal(signal.SIGTERM)
-    stdout, stderr = process.communicate(timeout=10)
-    assert 143 == process.returncode
-    assert "taskstatus wait: terminated\n" == stderr
-    final = json.loads(stdout.splitlines()[-1])
+    arguments = ["wait", task_server.url, "--initial", "30", "--json"]
+    run = signalled(arguments, task_server, 1, signal.SIGTERM)
+    assert (143, "taskstatus wait: terminated\n") == (run.returncode, run.stderr)
+    final = json.loads(run.stdout.splitlines()[-1])
     assert ("interrupted", 143, "terminated") == (
         final["event"],
         final["exit_code"],

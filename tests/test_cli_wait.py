@@ -15,7 +15,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
-from helpers import FAST, SCRIPT, Reply, ScriptedServer, taskstatus
+from helpers import FAST, SCRIPT, Reply, ScriptedServer, signalled, taskstatus
 
 CWE_BODY: dict[str, object] = {
     "id": "t-1",
@@ -342,22 +342,15 @@ def test_progress_on_a_terminal_is_one_line_rewritten(
 def test_ctrl_c_exits_130(task_server: ScriptedServer) -> None:
     """SIGINT while waiting ends the command with 130 and one line, no traceback."""
     task_server.script("PENDING")
-    process = subprocess.Popen(
-        [SCRIPT, "wait", task_server.url, "--initial", "30"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    run = signalled(
+        ["wait", task_server.url, "--initial", "30"], task_server, 1, signal.SIGINT
     )
-    deadline = time.monotonic() + 10
-    while not task_server.seen and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)  # let it reach the sleep between polls
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=10)
-    assert 130 == process.returncode
-    assert "taskstatus wait: interrupted" == stderr.splitlines()[-1]
-    assert "Traceback" not in stderr
-    assert "" == stdout
+    assert (130, "", "taskstatus wait: interrupted") == (
+        run.returncode,
+        run.stdout,
+        run.stderr.splitlines()[-1],
+    )
+    assert "Traceback" not in run.stderr
 
 
 # --- demo -----------------------------------------------------------------

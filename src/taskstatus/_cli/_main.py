@@ -44,16 +44,24 @@ if any task ended in an error):
 """
 
 
-def _seconds(text: str) -> float:
+def _positive(text: str, unit: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        msg = f"expected a number of seconds, got {text[:40]!r}"
+        msg = f"expected a number of {unit}, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg) from None
     if not math.isfinite(value) or value <= 0:
-        msg = f"expected a positive number of seconds, got {text[:40]!r}"
+        msg = f"expected a positive number of {unit}, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _seconds(text: str) -> float:
+    return _positive(text, "seconds")
+
+
+def _rate(text: str) -> float:
+    return _positive(text, "requests per second")
 
 
 def _delay(text: str) -> float:
@@ -77,18 +85,6 @@ def _positive_count(text: str) -> int:
         msg = f"expected a whole number of at least 1, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg)
     return count
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"expected a number of requests per second, got {text[:40]!r}"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not math.isfinite(value) or value <= 0:
-        msg = f"expected a positive number of requests per second, got {text[:40]!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
 
 
 def _header(text: str) -> tuple[str, str]:
