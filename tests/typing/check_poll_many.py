@@ -1,6 +1,8 @@
-"""Typing tests for many tasks at once: checked by mypy and pyright, never run."""
+"""Typing tests for many tasks and boards: checked by mypy and pyright, not run."""
 
 from __future__ import annotations
+
+from typing import Optional
 
 from typing_extensions import assert_type
 
@@ -8,7 +10,10 @@ from taskstatus import (
     BatchPolicy,
     BatchProgress,
     BatchTimeoutError,
+    TaskBoard,
+    TaskRecord,
     TaskStatus,
+    merge_status,
     poll_many,
     poll_many_async,
 )
@@ -67,3 +72,15 @@ poll_many([1], fetch=get_job, rate="fast")  # type: ignore[arg-type]
 poll_many([1], fetch=get_job, max_batch=None)  # type: ignore[arg-type]
 poll_many(["a"], fetch=get_job)  # type: ignore[arg-type]
 poll_many([[1]], fetch=get_job)  # type: ignore[type-var,arg-type]
+
+
+# A board keeps the key type; a board file holds string keys.
+memory_board: TaskBoard[int] = TaskBoard()
+assert_type(memory_board.get(1), Optional[TaskRecord])
+assert_type(memory_board.pending(), list[int])
+assert_type(TaskBoard.open("jobs.db"), TaskBoard[str])
+assert_type(memory_board.update(1, "PENDING", version=3), bool)
+poll_many([1, 2], fetch=get_job, board=memory_board)
+poll_many(["a"], fetch=lambda key: key, board=memory_board)  # type: ignore[misc]
+memory_board.update(1, TaskStatus.PENDING, version="3")  # type: ignore[arg-type]
+assert_type(merge_status(None, TaskStatus.PENDING), TaskStatus)
