@@ -269,7 +269,7 @@ def main() -> int:
             lambda: min(seconds_per_decision_of_poll_many(1_000) for _ in range(20)),
             lambda: seconds_per_decision_of_poll_many(100_000),
         ],
-        repeat=3,
+        repeat=5,
     )
     print(
         f"per decision: poll {single * 1e6:.2f} µs, poll_many at 1,000 tasks "

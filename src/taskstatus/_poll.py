@@ -368,10 +368,11 @@ class BatchProgress:
 class _Task:
     """The bookkeeping of one unsettled task: a few floats, no generator."""
 
-    __slots__ = ("ceiling", "due", "key", "last_poll", "result", "status")
+    __slots__ = ("ceiling", "due", "key", "last_poll", "place", "result", "status")
 
-    def __init__(self, key: Hashable, ceiling: float, due: float) -> None:
+    def __init__(self, key: Hashable, place: int, ceiling: float, due: float) -> None:
         self.key = key
+        self.place = place  # in the order of the keys: breaks ties in the heap
         self.ceiling = ceiling  # the capped exponential value of the next delay
         self.due = due  # when the next poll is planned; inf while in flight
         self.last_poll = -math.inf  # when the last fetch call for it started
@@ -415,14 +416,14 @@ class _Batch(Generic[K, T]):
         self._counts = dict.fromkeys(TaskStatus, 0)
         known = self._settled_on_board(keys)
         self._tasks = {
-            key: _Task(key, policy.initial_delay, start)
-            for key in keys
+            key: _Task(key, place, policy.initial_delay, start)
+            for place, key in enumerate(keys)
             if key not in known
         }
-        # (due, sequence, task): the sequence breaks ties in the order of keys,
-        # so neither keys nor tasks are ever compared. Already a heap: all due.
-        self._heap = [(start, n, task) for n, task in enumerate(self._tasks.values())]
-        self._sequence = len(keys)
+        # (due, place, task): the place breaks ties in the order of keys, so
+        # neither keys nor tasks are ever compared; it is one int object per
+        # task, made once. Already a heap: all are due now.
+        self._heap = [(start, task.place, task) for task in self._tasks.values()]
         self._calls = 0
         self._in_flight = 0
         self.last_start = -math.inf
@@ -491,8 +492,7 @@ class _Batch(Generic[K, T]):
             if self._last_round is None:
                 task.due = now + policy.draw(task.ceiling)
                 task.ceiling = policy.next_ceiling(task.ceiling)
-                heapq.heappush(self._heap, (task.due, self._sequence, task))
-                self._sequence += 1
+                heapq.heappush(self._heap, (task.due, task.place, task))
         if self._on_progress is not None:
             self._on_progress(
                 BatchProgress(
