@@ -27,6 +27,7 @@ def test_the_documents_have_examples() -> None:
         "parsing.md",
         "polling.md",
         "results.md",
+        "board.md",
     } <= with_examples
 
 
