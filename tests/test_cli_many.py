@@ -458,6 +458,22 @@ def test_an_empty_board_file(tmp_path: Path) -> None:
 def test_a_board_result_of_another_shape_reads_as_unknown() -> None:
     """A --state record that this command did not write is an UNKNOWN task."""
     assert _batch.Polled(TaskStatus.UNKNOWN) == _batch.Polled.from_dict("done")
+    assert _batch.Polled(TaskStatus.UNKNOWN) == _batch.Polled.from_dict(
+        {"status": "ACTIVE"}
+    )
     assert _batch.Polled(TaskStatus.FAILED, "x") == _batch.Polled.from_dict(
         {"status": "FAILED", "error": "x"}
     )
+
+
+def test_a_state_file_that_cannot_merge_is_one_line(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """A --state record of an entity (ACTIVE) cannot take a task's status: exit 1."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as board:
+        board.update(task_server.url, "ACTIVE")
+    run = taskstatus("wait", task_server.url, "--state", str(path))
+    assert 1 == run.returncode
+    assert "lifecycle and operation statuses" in run.stderr.splitlines()[-1]
+    assert "Traceback" not in run.stderr

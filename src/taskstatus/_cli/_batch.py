@@ -23,7 +23,7 @@ from .._parse import coerce_status
 from .._policy import BatchPolicy, Deadline
 from .._poll import BatchProgress, poll_many_async
 from .._result import summarize
-from .._status import TERMINAL_STATUSES, TaskStatus
+from .._status import LIFECYCLE_STATUSES, TERMINAL_STATUSES, TaskStatus
 from ._http import DeadlineError, FetchError, RetryingFetch, TaskEndpoint
 from ._progress import seconds
 from ._wait import (
@@ -67,115 +67,135 @@ class Polled:
         if not isinstance(data, Mapping):
             return cls(TaskStatus.UNKNOWN)
         fields = cast("Mapping[str, object]", data)
+        status = coerce_status(fields.get("status"))
         error = fields.get("error")
         return cls(
-            coerce_status(fields.get("status")),
+            TaskStatus.UNKNOWN if status in LIFECYCLE_STATUSES else status,
             error if isinstance(error, str) else None,
         )
 
 
 def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
     """Wait for every URL of ``options``; return the exit code of the batch."""
-    policy = BatchPolicy.of(options.policy, {})
-    deadline = Deadline(policy.timeout, time.monotonic)
-    endpoints = {url: TaskEndpoint(url, options.headers) for url in options.urls}
     view = _view_for(options, out, err)
-    fetchers = {
-        url: RetryingFetch(
-            endpoint,
-            retries=options.retries,
-            policy=policy,
-            deadline=deadline,
-            on_retry=lambda _error, _attempt, _delay: None,
-        )
-        for url, endpoint in endpoints.items()
-    }
-
-    def poll_once(url: str) -> Polled:
-        try:
-            response = fetchers[url]()
-        except DeadlineError:  # the batch's deadline will end the wait
-            return Polled(TaskStatus.UNKNOWN)
-        except FetchError as error:
-            return Polled(TaskStatus.FAILED, error=str(error))
-        try:
-            status = coerce_status(status_at(response.body, options.field))
-        except FieldError as error:
-            return Polled(TaskStatus.FAILED, error=str(error))
-        if status not in policy.stop_on and status not in policy.poll_on:
-            message = f"the task is {status}, which waiting cannot change"
-            return Polled(TaskStatus.FAILED, error=message)
-        return Polled(status)
-
-    async def fetch(url: str) -> dict[str, object]:
-        return (await _in_thread(poll_once, url)).to_dict()
-
-    settled: dict[str, Polled] = {}
-    calls = 0
-
-    def on_done(url: str, result: object) -> None:
-        polled = settled[url] = Polled.from_dict(result)
-        view.task(endpoints[url].shown, polled)
-
-    def on_progress(progress: BatchProgress) -> None:
-        nonlocal calls
-        calls = progress.calls
-        view.progress(progress)
-
-    def final(code: int, event: str, **record: object) -> int:
-        view.finish()
-        statuses = [polled.status for polled in settled.values()]
-        counts = {str(s): n for s, n in summarize(statuses).counts.items() if n}
-        elapsed = deadline.elapsed()
-        view.final(
-            {
-                "event": event,
-                "exit_code": code,
-                "total": len(endpoints),
-                "counts": counts,
-                "errors": sum(polled.error is not None for polled in settled.values()),
-                "requests": calls,
-                "elapsed": elapsed,
-                **record,
-            }
-        )
-        return code
-
     try:
         state = _board_for(options.state)
     except ValueError as error:
         view.message(str(error))
         return EXIT_USAGE
-    try:
-        with state as board:
+    with state as board:
+        return _BatchWait(options, view).run(board)
+
+
+class _BatchWait:
+    """One ``taskstatus wait`` for many URLs: its requests, what settled, the end."""
+
+    def __init__(self, options: WaitOptions, view: _View) -> None:
+        self._options = options
+        self._view = view
+        self._policy = BatchPolicy.of(options.policy, {})
+        self._deadline = Deadline(self._policy.timeout, time.monotonic)
+        self._endpoints = {
+            url: TaskEndpoint(url, options.headers) for url in options.urls
+        }
+        self._fetchers = {
+            url: RetryingFetch(
+                endpoint,
+                retries=options.retries,
+                policy=self._policy,
+                deadline=self._deadline,
+                on_retry=lambda _error, _attempt, _delay: None,
+            )
+            for url, endpoint in self._endpoints.items()
+        }
+        self._settled: dict[str, Polled] = {}
+        self._calls = 0
+
+    def run(self, board: TaskBoard[str] | None) -> int:
+        """Wait for all the URLs; return the exit code."""
+        view = self._view
+        try:
             asyncio.run(
                 poll_many_async(
-                    list(endpoints),
-                    fetch=fetch,
-                    on_done=on_done,
-                    on_progress=on_progress,
-                    max_in_flight=options.parallel,
-                    policy=policy,
+                    list(self._endpoints),
+                    fetch=self._fetch,
+                    on_done=self._on_done,
+                    on_progress=self._on_progress,
+                    max_in_flight=self._options.parallel,
+                    policy=self._policy,
                     board=board,
                 )
             )
-    except BatchTimeoutError as error:
-        unsettled = [endpoints[url].shown for url in error.pending]
-        view.message(
-            f"reached the timeout of {policy.timeout:g} s with {len(unsettled)} of "
-            f"{len(endpoints)} tasks unsettled"
+        except BatchTimeoutError as error:
+            unsettled = [self._endpoints[url].shown for url in error.pending]
+            view.message(
+                f"reached the timeout of {self._policy.timeout:g} s with "
+                f"{len(unsettled)} of {len(self._endpoints)} tasks unsettled"
+            )
+            return self._final(EXIT_TIMEOUT, "timeout", unsettled=unsettled)
+        except Terminated:
+            view.message("terminated")
+            return self._final(EXIT_TERMINATED, "interrupted")
+        except KeyboardInterrupt:
+            view.message("interrupted")
+            return self._final(EXIT_INTERRUPTED, "interrupted")
+        except ValueError as error:  # the --state file holds what cannot merge
+            view.message(str(error))
+            return self._final(EXIT_ERROR, "error")
+        return self._done()
+
+    def _poll_once(self, url: str) -> Polled:
+        """One request for one URL, in a thread: its status, or its error."""
+        try:
+            response = self._fetchers[url]()
+        except DeadlineError:  # the batch's deadline will end the wait
+            return Polled(TaskStatus.UNKNOWN)
+        except FetchError as error:
+            return Polled(TaskStatus.FAILED, error=str(error))
+        try:
+            status = coerce_status(status_at(response.body, self._options.field))
+        except FieldError as error:
+            return Polled(TaskStatus.FAILED, error=str(error))
+        if status not in self._policy.stop_on and status not in self._policy.poll_on:
+            message = f"the task is {status}, which waiting cannot change"
+            return Polled(TaskStatus.FAILED, error=message)
+        return Polled(status)
+
+    async def _fetch(self, url: str) -> dict[str, object]:
+        return (await _in_thread(self._poll_once, url)).to_dict()
+
+    def _on_done(self, url: str, result: object) -> None:
+        polled = self._settled[url] = Polled.from_dict(result)
+        self._view.task(self._endpoints[url].shown, polled)
+
+    def _on_progress(self, progress: BatchProgress) -> None:
+        self._calls = progress.calls
+        self._view.progress(progress)
+
+    def _done(self) -> int:
+        settled = self._settled.values()
+        if any(polled.error is not None for polled in settled):
+            return self._final(EXIT_ERROR, "done")
+        overall = summarize(polled.status for polled in settled).overall
+        return self._final(EXIT_CODES[overall], "done", status=overall.value)
+
+    def _final(self, code: int, event: str, **record: object) -> int:
+        self._view.finish()
+        settled = self._settled.values()
+        statuses = summarize(polled.status for polled in settled).counts
+        self._view.final(
+            {
+                "event": event,
+                "exit_code": code,
+                "total": len(self._endpoints),
+                "counts": {str(s): n for s, n in statuses.items() if n},
+                "errors": sum(polled.error is not None for polled in settled),
+                "requests": self._calls,
+                "elapsed": self._deadline.elapsed(),
+                **record,
+            }
         )
-        return final(EXIT_TIMEOUT, "timeout", unsettled=unsettled)
-    except Terminated:
-        view.message("terminated")
-        return final(EXIT_TERMINATED, "interrupted")
-    except KeyboardInterrupt:
-        view.message("interrupted")
-        return final(EXIT_INTERRUPTED, "interrupted")
-    if any(polled.error is not None for polled in settled.values()):
-        return final(EXIT_ERROR, "done")
-    overall = summarize(polled.status for polled in settled.values()).overall
-    return final(EXIT_CODES[overall], "done", status=overall.value)
+        return code
 
 
 def _board_for(path: str | None) -> contextlib.AbstractContextManager[Any]:
