@@ -354,16 +354,23 @@ def test_closed_stdout_ends_quietly() -> None:
     """`taskstatus list | head -0`: no traceback, no noise, exit 141."""
     read_end, write_end = os.pipe()
     os.close(read_end)
-    with os.fdopen(write_end, "w") as closed:
+    for buffering in ({"PYTHONUNBUFFERED": "1"}, {}):  # line or block buffered
+        environment = {
+            name: value
+            for name, value in os.environ.items()
+            if name != "PYTHONUNBUFFERED"
+        }
         run = subprocess.run(
             [SCRIPT, "list"],
-            stdout=closed,
+            stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,
             timeout=30,
             check=False,
+            env={**environment, **buffering},
         )
-    assert (141, "") == (run.returncode, run.stderr)
+        assert (141, "") == (run.returncode, run.stderr)
+    os.close(write_end)
 
 
 # --- no secrets in output -------------------------------------------------

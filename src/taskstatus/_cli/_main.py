@@ -249,7 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if exit_.code else 0
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _run(args)
+        code = _run(args)
+        # Flushed here, not at exit: a closed pipe must be seen while it can
+        # still be handled (stdout is block-buffered when it is no terminal).
+        sys.stdout.flush()
+        return code
     except Terminated:
         print("taskstatus: terminated", file=sys.stderr)
         return EXIT_TERMINATED
