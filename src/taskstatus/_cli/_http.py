@@ -42,7 +42,7 @@ REQUEST_TIMEOUT = 30.0
 """Seconds one request may take, redirects and the whole body included,
 before it counts as a transient failure."""
 
-REQUEST_TIMEOUT_FLOOR = 0.1
+REQUEST_TIMEOUT_FLOOR = 0.5
 """The least time a request is given, even when the deadline is nearer: the
 last poll at the deadline still gets a chance to answer."""
 
