@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -256,7 +257,7 @@ def test_the_file_is_a_versioned_sqlite_database_in_wal_mode(tmp_path: Path) -> 
     """The documented format: application_id, user_version, WAL, one table."""
     path = tmp_path / "jobs.db"
     TaskBoard.open(path).close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         assert [0x54534231, BOARD_FORMAT, "wal"] == [
             db.execute(f"PRAGMA {name}").fetchone()[0]
             for name in ("application_id", "user_version", "journal_mode")
@@ -269,8 +270,9 @@ def test_a_newer_format_is_refused(tmp_path: Path) -> None:
     """A board written by a newer taskstatus is never misread."""
     path = tmp_path / "jobs.db"
     TaskBoard.open(path).close()
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         db.execute(f"PRAGMA user_version={BOARD_FORMAT + 1}")
+        db.commit()
     with pytest.raises(ValueError, match="format 2, written by a newer taskstatus"):
         TaskBoard.open(path)
 
@@ -293,8 +295,9 @@ def test_a_file_that_is_no_board_is_refused(
 def test_another_sqlite_database_is_refused(tmp_path: Path) -> None:
     """An SQLite file of some other program is not taken for a board."""
     path = tmp_path / "other.db"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         db.execute("CREATE TABLE things (x)")
+        db.commit()
     with pytest.raises(ValueError, match="an SQLite file, but not a task board"):
         TaskBoard.open(path)
 
@@ -377,7 +380,7 @@ def test_updates_survive_sigkill(tmp_path: Path, delay: float) -> None:
     acknowledged = [int(first), *(int(line) for line in writer.stdout.read().split())]
     writer.stdout.close()
     last = acknowledged[-1]
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         assert "ok" == db.execute("PRAGMA integrity_check").fetchone()[0]
     with TaskBoard.open(path) as board:
         records = board.records()

@@ -23,7 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, cast
@@ -297,18 +297,13 @@ def _depth(body: object) -> int:
     """Return how deeply arrays and objects nest in parsed JSON, without recursion."""
     deepest = 0
     stack: list[tuple[object, int]] = [(body, 1)]
-    while stack:
+    while stack and deepest <= MAX_JSON_DEPTH:
         value, depth = stack.pop()
-        if isinstance(value, dict):
-            children: Iterator[object] = iter(cast("dict[str, object]", value).values())
-        elif isinstance(value, list):
-            children = iter(cast("list[object]", value))
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > MAX_JSON_DEPTH:
-            break
-        stack.extend((child, depth + 1) for child in children)
+        if isinstance(value, (dict, list)):
+            deepest = max(deepest, depth)
+            container = cast("dict[str, object] | list[object]", value)
+            children = container.values() if isinstance(container, dict) else container
+            stack.extend((child, depth + 1) for child in children)
     return deepest
 
 
