@@ -25,7 +25,7 @@ from .._poll import BatchProgress, poll_many_async
 from .._result import summarize
 from .._status import LIFECYCLE_STATUSES, TERMINAL_STATUSES, TaskStatus
 from ._http import DeadlineError, FetchError, RetryingFetch, TaskEndpoint
-from ._progress import seconds
+from ._progress import OneLine, seconds
 from ._wait import (
     EXIT_CODES,
     EXIT_ERROR,
@@ -294,11 +294,9 @@ class _Lines(_View):
 class _Terminal(_Lines):
     """One line on a terminal, redrawn after each fetch call."""
 
-    _CLEAR_LINE = "\r\x1b[K"
-
     def __init__(self, out: TextIO, err: TextIO) -> None:
         super().__init__(out, err)
-        self._dirty = False
+        self._status_line = OneLine(err)
 
     def task(self, shown: str, polled: Polled) -> None:
         """Errors interrupt the progress line; other tasks only count."""
@@ -310,19 +308,14 @@ class _Terminal(_Lines):
         """Redraw: settled of total, counts by status, requests per second."""
         counts = "  ".join(f"{status} {n}" for status, n in progress.counts.items())
         rate = progress.calls / progress.elapsed if progress.elapsed > 0 else 0.0
-        self._err.write(
-            f"{self._CLEAR_LINE}{progress.settled}/{progress.total} settled  "
+        self._status_line.draw(
+            f"{progress.settled}/{progress.total} settled  "
             f"{counts}  {rate:.1f} req/s  elapsed {seconds(progress.elapsed)}"
         )
-        self._err.flush()
-        self._dirty = True
 
     def finish(self) -> None:
         """Move past the progress line, if one was drawn."""
-        if self._dirty:
-            self._err.write("\n")
-            self._err.flush()
-            self._dirty = False
+        self._status_line.end()
 
 
 class _JSON(_View):

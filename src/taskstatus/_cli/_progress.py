@@ -53,14 +53,35 @@ class LineProgress(Progress):
         print(line, file=self._stream, flush=True)
 
 
-class TerminalProgress(LineProgress):
-    """One line on a terminal, rewritten in place at each poll."""
+class OneLine:
+    """A line on a terminal, redrawn in place, and ended once when done."""
 
     _CLEAR_LINE = "\r\x1b[K"
 
     def __init__(self, stream: TextIO) -> None:
-        super().__init__(stream)
+        self._stream = stream
         self._dirty = False
+
+    def draw(self, text: str) -> None:
+        """Replace the line with ``text``."""
+        self._stream.write(self._CLEAR_LINE + text)
+        self._stream.flush()
+        self._dirty = True
+
+    def end(self) -> None:
+        """Move past the line, if one was drawn."""
+        if self._dirty:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._dirty = False
+
+
+class TerminalProgress(LineProgress):
+    """One line on a terminal, rewritten in place at each poll."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._line = OneLine(stream)
 
     def poll(self, event: PollEvent[Any]) -> None:
         """Rewrite the line with status, attempt, elapsed time and next poll."""
@@ -72,15 +93,10 @@ class TerminalProgress(LineProgress):
 
     def finish(self) -> None:
         """Move past the progress line, if one was written."""
-        if self._dirty:
-            self._stream.write("\n")
-            self._stream.flush()
-            self._dirty = False
+        self._line.end()
 
     def _write(self, line: str) -> None:
-        self._stream.write(self._CLEAR_LINE + line)
-        self._stream.flush()
-        self._dirty = True
+        self._line.draw(line)
 
 
 class JSONProgress(Progress):
