@@ -49,6 +49,8 @@ class Reply:
         reason: The reason phrase; by default the standard one.
         raw: Bytes sent as the whole response instead, to break HTTP framing.
         drip: Seconds between bytes: the response trickles out one at a time.
+        drip_body: With ``drip``, the headers go at once and only the body
+            trickles.
         hang: Seconds to wait before answering at all (cut short at shutdown).
     """
 
@@ -58,6 +60,7 @@ class Reply:
     reason: str | None = None
     raw: bytes | None = None
     drip: float = 0.0
+    drip_body: bool = False
     hang: float = 0.0
 
     def encode(self) -> bytes:
@@ -175,7 +178,9 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
             if not reply.drip:
                 self.wfile.write(data)
                 return
-            for offset in range(len(data)):
+            start = data.index(b"\r\n\r\n") + 4 if reply.drip_body else 0
+            self.wfile.write(data[:start])
+            for offset in range(start, len(data)):
                 self.wfile.write(data[offset : offset + 1])
                 self.wfile.flush()
                 if server.stopping.wait(reply.drip):

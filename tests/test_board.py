@@ -7,12 +7,14 @@ import json
 import random
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,14 @@ from hypothesis import strategies as st
 from helpers import without_coverage_env
 from taskstatus import (
     BatchTimeoutError,
+    BoardLockedError,
     TaskBoard,
     TaskRecord,
     TaskStatus,
     poll_many,
     poll_many_async,
 )
-from taskstatus._board import BOARD_FORMAT
+from taskstatus._board import BOARD_FORMAT, MAX_RESULT_DEPTH
 from taskstatus.testing import FakeClock
 
 
@@ -318,12 +321,14 @@ def test_durable_keys_are_strings_and_results_json(tmp_path: Path) -> None:
         assert board.get("a") is None  # nothing half-written
 
 
-def test_memory_board_takes_any_hashable_key_and_result() -> None:
-    """In memory, keys are any hashables and results any objects."""
+def test_memory_board_takes_any_hashable_key() -> None:
+    """In memory, keys are any hashables; results are JSON data, as on a file."""
     board: TaskBoard[tuple[str, int]] = TaskBoard()
-    result = object()
+    result = {"rows": [1, 2]}
     board.update(("job", 1), "COMPLETED", result)
     assert result is _without_time(board, ("job", 1)).result
+    with pytest.raises(ValueError, match="<object object at"):
+        board.update(("job", 2), "COMPLETED", object())
     with pytest.raises(TypeError, match="task keys must be hashable"):
         board.update(["job"], "PENDING")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="task keys must be hashable"):
@@ -680,3 +685,472 @@ def test_webhooks_and_polling_share_one_file(tmp_path: Path) -> None:
         receiver.wait(timeout=10)
         if receiver.stdout is not None:
             receiver.stdout.close()
+
+
+# --- the board takes only what it can give back ---------------------------
+
+RESULTS = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=5)
+    | st.just(10**4000),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.tuples(inner)
+        | st.dictionaries(st.text(max_size=3) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(result=RESULTS)
+def test_both_boards_take_the_same_results_and_give_them_back(result: object) -> None:
+    """A result either board takes, the other takes; the file gives it back equal.
+
+    What neither can give back (NaN, a tuple, a non-string key, a huge int)
+    both refuse with a ValueError naming the key.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        durable = TaskBoard.open(Path(folder, "jobs.db"))
+        memory: TaskBoard[str] = TaskBoard()
+        with durable:
+            outcomes: list[bool] = []
+            for board in (memory, durable):
+                try:
+                    assert board.update("job", "COMPLETED", result)
+                except ValueError as error:
+                    assert "the result for 'job' must be JSON data" in str(error)
+                    outcomes.append(False)
+                else:
+                    outcomes.append(True)
+                    # The same update again changes nothing, on both.
+                    assert not board.update("job", "COMPLETED", result)
+            assert outcomes[0] == outcomes[1]
+            if outcomes[0]:
+                assert result == _without_time(durable, "job").result
+
+
+@pytest.mark.parametrize(
+    ("result", "problem"),
+    [
+        ({1: "a", "1": "b"}, "the key 1, which is not a string"),
+        ([float("nan")], "nan, which JSON cannot hold"),
+        ({"rate": float("inf")}, "inf, which JSON cannot hold"),
+        ((1, 2), "a tuple, which would read back as a list"),
+        ({"n": 10**4000}, "an int of more than 4,000 digits"),
+        ([{1, 2}], "{1, 2}, which is not JSON data"),
+    ],
+)
+def test_results_that_cannot_come_back_are_refused(
+    board: TaskBoard[str], result: object, problem: str
+) -> None:
+    """The error names the key and what is wrong; nothing is written."""
+    with pytest.raises(ValueError, match="the result for 'a' must be JSON data") as e:
+        board.update("a", "COMPLETED", result)
+    assert str(e.value).endswith(f"it holds {problem}")
+    with pytest.raises(ValueError, match="must be JSON data"):
+        board.merge({"a": (TaskStatus.COMPLETED, result)})
+    assert board.get("a") is None
+
+
+def test_results_nested_deeper_than_the_bound_are_refused(
+    board: TaskBoard[str],
+) -> None:
+    """MAX_RESULT_DEPTH levels are taken; one more is refused."""
+    deepest: object = "leaf"
+    for _ in range(MAX_RESULT_DEPTH):
+        deepest = [deepest]
+    assert board.update("a", "COMPLETED", deepest)
+    with pytest.raises(ValueError, match=f"nesting deeper than {MAX_RESULT_DEPTH}"):
+        board.update("b", "COMPLETED", [deepest])
+
+
+@pytest.mark.parametrize("version", [2**63, -(2**63) - 1])
+def test_versions_outside_64_bits_are_refused(
+    board: TaskBoard[str], version: int
+) -> None:
+    """Both boards refuse what SQLite's integers cannot hold, naming the value."""
+    with pytest.raises(ValueError, match="version must be a 64-bit integer, got"):
+        board.update("a", "PENDING", version=version)
+
+
+@pytest.mark.parametrize("version", [2**63 - 1, -(2**63)])
+def test_versions_at_the_64_bit_bounds_are_kept(
+    board: TaskBoard[str], version: int
+) -> None:
+    """The largest and smallest 64-bit integers are stored and read back."""
+    board.update("a", "PENDING", version=version)
+    assert version == _without_time(board, "a").version
+
+
+# --- the board file in the real world -------------------------------------
+
+
+class Interrupting:
+    """An sqlite3 connection that raises KeyboardInterrupt at one statement.
+
+    ``after``: just after the statement ran (an interrupt at the boundary
+    that follows it), else just before it.
+    """
+
+    def __init__(self, db: sqlite3.Connection, at: int, *, after: bool) -> None:
+        self._db = db
+        self._at = at
+        self._after = after
+        self.statements = 0
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether the real connection has a transaction open."""
+        return self._db.in_transaction
+
+    def execute(self, *arguments: Any) -> Any:
+        """Run one statement, interrupted if it is the chosen one."""
+        return self._step(self._db.execute, arguments)
+
+    def executemany(self, *arguments: Any) -> Any:
+        """Run one statement for many rows, interrupted if it is the chosen one."""
+        return self._step(self._db.executemany, arguments)
+
+    def close(self) -> None:
+        """Close the real connection."""
+        self._db.close()
+
+    def _step(self, run: Callable[..., Any], arguments: tuple[Any, ...]) -> Any:
+        self.statements += 1
+        chosen = self.statements == self._at
+        if chosen and not self._after:
+            raise KeyboardInterrupt
+        outcome = run(*arguments)
+        if chosen and self._after:
+            raise KeyboardInterrupt
+        return outcome
+
+
+def _writes(board: TaskBoard[str], how: str) -> None:
+    if how == "update":
+        board.update("a", "COMPLETED", {"n": 1})
+    else:
+        board.merge({"a": (TaskStatus.COMPLETED, {"n": 1}), "b": (TaskStatus.PENDING, None)})
+
+
+def _another_process_can_write(path: Path) -> None:
+    with closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # raises 'database is locked' if held
+        other.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize("how", ["update", "merge"])
+def test_an_interrupt_at_any_statement_leaves_the_board_usable(
+    tmp_path: Path, how: str
+) -> None:
+    """Ctrl-C before or after any statement of a write: rolled back or committed.
+
+    The file's write lock is never kept, and the board takes the next update.
+    """
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as board:
+        store: Any = board._store  # pyright: ignore[reportPrivateUsage]
+        real = store._db
+        counting = Interrupting(real, 0, after=False)
+        store._db = counting
+        _writes(board, how)
+        statements = counting.statements
+        assert statements >= 3  # BEGIN, the reads and writes, COMMIT
+        for at in range(1, statements + 1):
+            for after in (False, True):
+                board.update("a", "PENDING")  # a fresh start for each case
+                store._db = Interrupting(real, at, after=after)
+                with pytest.raises(KeyboardInterrupt):
+                    _writes(board, how)
+                assert not real.in_transaction, (at, after)
+                _another_process_can_write(path)
+                store._db = real
+                board.update("z", "PENDING", version=at)
+                assert at == _without_time(board, "z").version
+                real.execute("DELETE FROM tasks")
+
+
+def test_a_transaction_an_interrupt_left_open_is_rolled_back_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """Even an interrupt in the middle of the rollback cannot wedge the board."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as board:
+        store: Any = board._store  # pyright: ignore[reportPrivateUsage]
+        store._db.execute("BEGIN IMMEDIATE")  # as if ROLLBACK never ran
+        assert board.update("a", "COMPLETED")
+        _another_process_can_write(path)
+        assert TaskStatus.COMPLETED == _without_time(board, "a").status
+
+
+LOCK_HOLDER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("ROLLBACK")
+"""
+
+
+@contextmanager
+def lock_held(path: Path) -> Iterator[None]:
+    """Another process holds the file's write lock for the block."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=without_coverage_env(),
+    )
+    assert holder.stdin is not None
+    assert holder.stdout is not None
+    try:
+        assert "locked\n" == holder.stdout.readline()
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+        holder.stdout.close()
+
+
+def test_a_lock_held_by_another_process_ends_in_a_clear_error(tmp_path: Path) -> None:
+    """A write gives up after lock_timeout, naming the file; nothing is kept."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path, lock_timeout=0.2) as board:
+        board.update("a", "PENDING")
+        with lock_held(path):
+            with pytest.raises(BoardLockedError) as error:
+                board.update("a", "COMPLETED")
+            assert isinstance(error.value, TimeoutError)
+            assert (str(path), 0.2) == (error.value.path, error.value.waited)
+            assert str(error.value) == (
+                f"the task board {str(path)!r} stayed locked by another process "
+                "for 0.2 s"
+            )
+            # Reads do not wait for the other process's writer.
+            assert TaskStatus.PENDING == _without_time(board, "a").status
+        assert board.update("a", "COMPLETED")  # usable once the lock is gone
+
+
+def test_reads_do_not_wait_behind_a_write_waiting_for_a_lock(tmp_path: Path) -> None:
+    """While one thread's update waits for another process, get() answers."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as board:
+        board.update("a", "PENDING")
+        with lock_held(path):
+            writer = threading.Thread(target=board.update, args=("a", "COMPLETED"))
+            writer.start()
+            lock = board._lock  # pyright: ignore[reportPrivateUsage]
+            while not lock.locked():  # the writer is in its lock wait
+                time.sleep(0.01)
+            assert TaskStatus.PENDING == _without_time(board, "a").status
+            assert ["a"] == board.pending()
+            assert writer.is_alive()  # still waiting: the read did not
+        writer.join(timeout=30)
+        assert TaskStatus.COMPLETED == _without_time(board, "a").status
+
+
+def test_a_lock_held_at_open_ends_in_a_clear_error(tmp_path: Path) -> None:
+    """Opening for writing checks the lock too, within lock_timeout."""
+    path = tmp_path / "jobs.db"
+    TaskBoard.open(path).close()
+    with lock_held(path), pytest.raises(BoardLockedError):
+        TaskBoard.open(path, lock_timeout=0.1)
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"lock_timeout": 0}, ValueError, "lock_timeout must be"),
+        ({"lock_timeout": "1"}, TypeError, "lock_timeout must be"),
+        ({"read_only": 1}, TypeError, "read_only must be True or False"),
+    ],
+)
+def test_open_checks_its_options(
+    tmp_path: Path, options: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    """Bad options are refused before the file is touched."""
+    with pytest.raises(error, match=message):
+        TaskBoard.open(tmp_path / "jobs.db", **options)
+    assert not (tmp_path / "jobs.db").exists()
+
+
+OPENER = """
+import sys
+from taskstatus import TaskBoard
+sys.stdin.readline()  # the barrier: every opener starts at once
+with TaskBoard.open(sys.argv[1]) as board:
+    board.update(sys.argv[2], "COMPLETED")
+print("ok", flush=True)
+"""
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_processes_opening_one_new_file_at_once_all_succeed(
+    tmp_path: Path, attempt: int
+) -> None:
+    """Eight processes create one new board together: none is refused."""
+    path = tmp_path / f"new-{attempt}.db"
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(path), f"task-{number}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=without_coverage_env(),
+        )
+        for number in range(8)
+    ]
+    outputs = [opener.communicate("go\n", timeout=60) for opener in openers]
+    assert [("ok\n", "")] * 8 == outputs
+    with TaskBoard.open(path) as board:
+        assert 8 == board.summary().counts[TaskStatus.COMPLETED]
+
+
+def test_a_new_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Results may be private: a new board file is created 0600."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as board:
+        board.update("a", "PENDING")
+        assert 0o600 == stat.S_IMODE(path.stat().st_mode)
+        assert 0o600 == stat.S_IMODE(Path(f"{path}-wal").stat().st_mode)
+
+
+def test_an_existing_file_keeps_its_permissions(tmp_path: Path) -> None:
+    """The owner's choice for an existing file stands."""
+    path = tmp_path / "jobs.db"
+    path.touch(mode=0o640)
+    path.chmod(0o640)
+    TaskBoard.open(path).close()
+    assert 0o640 == stat.S_IMODE(path.stat().st_mode)
+
+
+def _damaged_board(path: Path) -> None:
+    """A board of many pages with one page in the middle overwritten."""
+    with TaskBoard.open(path) as board:
+        board.merge(
+            {f"task-{n}": (TaskStatus.PENDING, {"pad": "x" * 200}) for n in range(2000)}
+        )
+    size = path.stat().st_size
+    with path.open("r+b") as file:
+        file.seek(size // 2 // 4096 * 4096)
+        file.write(b"\xff" * 4096)
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_damaged_file_is_refused_at_open(tmp_path: Path, read_only: bool) -> None:
+    """A file whose header is intact but one page is not: refused, named."""
+    path = tmp_path / "jobs.db"
+    _damaged_board(path)
+    with pytest.raises(ValueError, match="the task board '.*jobs.db' is damaged"):
+        TaskBoard.open(path, read_only=read_only)
+
+
+def _board_with_row(path: Path, row: tuple[object, ...]) -> None:
+    TaskBoard.open(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("INSERT INTO tasks VALUES (?, ?, ?, ?, ?)", row)
+        db.commit()
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (("a", "COMPLETED", "{not json", None, 0.0), "the record of 'a' holds"),
+        ((b"a", "COMPLETED", "null", None, 0.0), "a key of b'a'"),
+        (("a", "COMPLETED", "1" * 5000, None, 0.0), "the record of 'a' holds"),
+        (("a", "DONE-ISH", "null", None, 0.0), "'DONE-ISH' is not a task status"),
+        (("a", "COMPLETED", "null", "7", 0.0), "version must be"),
+        (("a", "COMPLETED", "null", None, "noon"), "a time of 'noon'"),
+        (("a", "COMPLETED", b"7", None, 0.0), "a result of b'7'"),
+    ],
+)
+def test_a_row_that_cannot_be_read_is_damage_named(
+    tmp_path: Path, row: tuple[object, ...], problem: str
+) -> None:
+    """Reading such a row is a ValueError naming the file and the record."""
+    path = tmp_path / "jobs.db"
+    _board_with_row(path, row)
+    with TaskBoard.open(path, read_only=True) as board:
+        with pytest.raises(ValueError, match="is damaged: ") as error:
+            board.records()
+    assert problem in str(error.value)
+
+
+def test_a_status_that_cannot_be_read_is_damage_in_the_counts(tmp_path: Path) -> None:
+    """summary() reads every status strictly too."""
+    path = tmp_path / "jobs.db"
+    _board_with_row(path, ("a", b"DONE", "null", None, 0.0))
+    with TaskBoard.open(path, read_only=True) as board:
+        with pytest.raises(ValueError, match="is damaged: a status of b'DONE'"):
+            board.summary()
+
+
+def test_a_file_with_the_id_but_no_table_is_refused(tmp_path: Path) -> None:
+    """The board's application id alone does not make a board."""
+    path = tmp_path / "jobs.db"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE other (x)")
+        db.execute("PRAGMA application_id=0x54534231")
+        db.commit()
+    for read_only in (False, True):
+        with pytest.raises(ValueError, match="has the id of a task board, but not"):
+            TaskBoard.open(path, read_only=read_only)
+
+
+@pytest.mark.parametrize(
+    "make", ["empty", "other database"], ids=["empty file", "other database"]
+)
+def test_read_only_never_writes(tmp_path: Path, make: str) -> None:
+    """read_only creates nothing, changes nothing, and says what the file is."""
+    path = tmp_path / "jobs.db"
+    if make == "empty":
+        path.touch()
+        message = "is not yet a task board"
+    else:
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("CREATE TABLE things (x)")
+            db.commit()
+        message = "is an SQLite file, but not a task board"
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    with pytest.raises(ValueError, match=message):
+        TaskBoard.open(path, read_only=True)
+    assert before == (path.read_bytes(), path.stat().st_mtime_ns)
+    assert [path] == list(tmp_path.iterdir())
+
+
+def test_read_only_reads_a_board_and_refuses_updates(tmp_path: Path) -> None:
+    """A closed board is read without a file created beside it; updates fail."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as board:
+        board.update("a", "COMPLETED", {"n": 1})
+    before = path.read_bytes()
+    with TaskBoard.open(path, read_only=True) as board:
+        assert {"n": 1} == _without_time(board, "a").result
+        with pytest.raises(ValueError, match="was opened read-only"):
+            board.update("a", "FAILED")
+    assert before == path.read_bytes()
+    assert [path] == list(tmp_path.iterdir())
+
+
+def test_read_only_sees_a_writer_at_work(tmp_path: Path) -> None:
+    """With another connection writing, read_only sees its commits."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as writer:
+        writer.update("a", "PENDING")
+        with TaskBoard.open(path, read_only=True) as reader:
+            writer.update("a", "COMPLETED")
+            assert TaskStatus.COMPLETED == _without_time(reader, "a").status
+
+
+def test_read_only_needs_the_file(tmp_path: Path) -> None:
+    """A missing file is not created."""
+    with pytest.raises(ValueError, match="cannot open the task board .*No such file"):
+        TaskBoard.open(tmp_path / "jobs.db", read_only=True)
+    assert [] == list(tmp_path.iterdir())

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._errors import (
+    BatchError,
     BatchTimeoutError,
+    BoardLockedError,
     InvalidTransitionError,
     PollTimeoutError,
     UnexpectedStatusError,
@@ -53,10 +55,12 @@ __all__ = [
     "OPERATION_STATUSES",
     "POLLABLE_STATUSES",
     "TERMINAL_STATUSES",
+    "BatchError",
     "BatchOptions",
     "BatchPolicy",
     "BatchProgress",
     "BatchTimeoutError",
+    "BoardLockedError",
     "InvalidTransitionError",
     "ItemFailure",
     "LifecycleStatus",

@@ -31,8 +31,8 @@ from typing import (
     cast,
 )
 
-from ._errors import BatchTimeoutError, show_value
-from ._parse import coerce_status
+from ._errors import BatchTimeoutError, BoardLockedError, show_value
+from ._parse import coerce_status, parse_status
 from ._policy import Deadline
 from ._result import SETTLED_STATUSES, StatusSummary
 from ._status import TERMINAL_STATUSES, TaskStatus
@@ -55,8 +55,19 @@ FILE_CHECK_INTERVAL = 0.1
 """Seconds between two looks at a board file for other processes' updates,
 while `TaskBoard.wait` waits."""
 
-BUSY_TIMEOUT = 30.0
-"""Seconds an update waits for another process's transaction to end."""
+LOCK_TIMEOUT = 30.0
+"""Seconds a write waits, by default, for another process's write to end
+before it raises `BoardLockedError`."""
+
+MAX_RESULT_DEPTH = 256
+"""The deepest nesting of lists and dicts a board takes in a result."""
+
+_LONGEST_INT = 10**4000
+"""Ints in results stay below this: Python 3.11+ refuses to read back JSON
+numbers of more than 4,300 digits."""
+
+_VERSION_RANGE = (-(2**63), 2**63 - 1)
+"""What SQLite's 64-bit integers hold: the int versions a board takes."""
 
 
 class TaskRecord(NamedTuple):
@@ -160,17 +171,48 @@ class TaskBoard(Generic[K]):
         self._changed = threading.Condition(self._lock)
         self._watchers: set[Callable[[], object]] = set()
         self._waiting = 0  # threads in wait(): only then is notifying worth it
+        # Reads of the memory store share the lock of writes; a file store
+        # guards its own reader, so that reads never wait behind a write
+        # that waits for another process.
+        self._reads: contextlib.AbstractContextManager[object] = self._lock
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> TaskBoard[str]:
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        read_only: bool = False,
+        lock_timeout: float = LOCK_TIMEOUT,
+    ) -> TaskBoard[str]:
         """Open (or create) a durable board in the SQLite file at ``path``.
 
+        A new file is created readable and writable by its owner only
+        (0600): results and keys may be private. The file is checked before
+        this returns, so that a board that cannot be used fails here and
+        not in the middle of a batch.
+
+        Args:
+            path: The board file.
+            read_only: Only read the file: never create it, never write to
+                it (nor lock it), and accept a file in a folder that cannot
+                be written. Updates are then refused.
+            lock_timeout: Seconds a write waits for another process's
+                write to end before it raises `BoardLockedError`.
+
         Raises:
-            ValueError: The file is not a task board, or was written in a
-                newer format than this version reads.
+            ValueError: The file is not a task board, is damaged, cannot be
+                written (without ``read_only``), or was written in a newer
+                format than this version reads.
+            BoardLockedError: Another process kept the file locked for
+                ``lock_timeout`` seconds while it was being set up.
         """
+        from ._checks import check_flag, positive_number  # noqa: PLC0415
+
+        check_flag("read_only", read_only)
+        timeout = positive_number("lock_timeout", lock_timeout)
         board: TaskBoard[str] = TaskBoard()
-        board._store = _SQLiteStore(os.fspath(path))
+        board._store = _SQLiteStore(os.fspath(path), read_only, timeout)
+        board._reads = contextlib.nullcontext()
         return board
 
     def close(self) -> None:
@@ -205,16 +247,26 @@ class TaskBoard(Generic[K]):
         ``status`` is a member or a string (read with `coerce_status`). A key
         not on the board yet is added.
 
+        Both boards take the same results: JSON data that reads back equal
+        (dicts with string keys, lists, strings, finite numbers, booleans,
+        ``None``), so that code tried on a board in memory works on a file.
+
         Raises:
             ValueError: Lifecycle and operation statuses mixed for one task,
-                or (durable board) a result that is not JSON data.
-            TypeError: A bad version, or (durable board) a key that is not a
-                string.
+                a result that is not such JSON data, or a version outside
+                the 64-bit integers; (durable board) a file that cannot be
+                written.
+            TypeError: A version that is not a number, or (durable board) a
+                key that is not a string.
+            BoardLockedError: (durable board) Another process kept the file
+                locked for the board's ``lock_timeout``.
         """
         if not isinstance(status, TaskStatus):
             status = coerce_status(status)
         if version is not None:
             _check_version(version)
+        if result is not None:
+            check_result(key, result)
         # acquire/release rather than `with`: on 3.12 the with statement costs
         # more than the rest of an update that changes nothing.
         self._lock.acquire()
@@ -228,30 +280,30 @@ class TaskBoard(Generic[K]):
 
     def get(self, key: K) -> TaskRecord | None:
         """Return the record of ``key``, or ``None`` if it is not on the board."""
-        with self._lock:
+        with self._reads:
             return self._store.get([key]).get(key)
 
     def records(self, keys: Iterable[K] | None = None) -> dict[K, TaskRecord]:
         """Return the records of ``keys`` (default: all) that are on the board."""
-        with self._lock:
+        with self._reads:
             if keys is None:
                 return dict(self._store.all())
             return self._store.get(list(keys))
 
     def pending(self) -> list[K]:
         """Return the keys of the tasks not settled, in the order they came."""
-        with self._lock:
+        with self._reads:
             return self._store.keys(settled=False)
 
     def settled(self) -> list[K]:
         """Return the keys of the settled tasks (terminal or SKIPPED)."""
-        with self._lock:
+        with self._reads:
             return self._store.keys(settled=True)
 
     def summary(self) -> StatusSummary:
         """Count the tasks of the board by status, and roll them up into one."""
         counts = dict.fromkeys(TaskStatus, 0)
-        with self._lock:
+        with self._reads:
             counts.update(self._store.counts())
         return StatusSummary(MappingProxyType(counts))
 
@@ -333,7 +385,7 @@ class TaskBoard(Generic[K]):
     def check_keys(self, keys: Iterable[K]) -> None:
         """Raise TypeError if the board cannot hold one of ``keys``."""
         for key in keys:
-            self._store.check(key, None)
+            self._store.check(key)
 
     # --- inside -----------------------------------------------------------
 
@@ -349,8 +401,10 @@ class TaskBoard(Generic[K]):
         With ``keep_all``, every record of the updated keys is returned.
         """
         for key, (_, result, version) in updates.items():
-            self._store.check(key, result)
+            self._store.check(key)
             _check_version(version)
+            if result is not None:
+                check_result(key, result)
         stamp = time.time()
         with self._lock:
             with self._store.transaction(list(updates)) as records:
@@ -421,6 +475,55 @@ def _check_version(version: object) -> None:
     if isinstance(version, float) and not math.isfinite(version):
         msg = f"version must be finite, got {version}"
         raise ValueError(msg)
+    low, high = _VERSION_RANGE
+    if isinstance(version, int) and not low <= version <= high:
+        msg = f"version must be a 64-bit integer, got {show_value(version)}"
+        raise ValueError(msg)
+
+
+def check_result(key: object, result: object) -> None:
+    """Raise ValueError unless ``result`` is JSON data that reads back equal.
+
+    That is: dicts with string keys, lists, strings, finite floats, ints of
+    fewer than 4,000 digits, booleans and ``None``, nested at most
+    `MAX_RESULT_DEPTH` deep. A tuple is refused, since it would come back as
+    a list.
+    """
+    stack: list[tuple[object, int]] = [(result, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if value is None or isinstance(value, str):
+            continue
+        if isinstance(value, int):
+            if -_LONGEST_INT < value < _LONGEST_INT:
+                continue
+            problem = "an int of more than 4,000 digits"
+        elif isinstance(value, float):
+            if math.isfinite(value):
+                continue
+            problem = f"{value!r}, which JSON cannot hold"
+        elif depth > MAX_RESULT_DEPTH:
+            problem = f"nesting deeper than {MAX_RESULT_DEPTH} levels"
+        elif isinstance(value, list):
+            items = cast("list[object]", value)
+            stack.extend((item, depth + 1) for item in items)
+            continue
+        elif isinstance(value, dict):
+            mapping = cast("dict[object, object]", value)
+            odd = next((name for name in mapping if not isinstance(name, str)), None)
+            if odd is None:
+                stack.extend((item, depth + 1) for item in mapping.values())
+                continue
+            problem = f"the key {show_value(odd)}, which is not a string"
+        elif isinstance(value, tuple):
+            problem = "a tuple, which would read back as a list"
+        else:
+            problem = f"{show_value(value)}, which is not JSON data"
+        msg = (
+            f"the result for {show_value(key)} must be JSON data that reads "
+            f"back equal; it holds {problem}"
+        )
+        raise ValueError(msg)
 
 
 class _Store(Protocol[K]):
@@ -429,8 +532,8 @@ class _Store(Protocol[K]):
     shared: bool
     """Whether other processes may change the records (a file)."""
 
-    def check(self, key: object, result: object) -> None:
-        """Raise TypeError if ``key``, ValueError if ``result``, cannot be stored."""
+    def check(self, key: object) -> None:
+        """Raise TypeError if ``key`` cannot be stored."""
         ...
 
     def get(self, keys: list[K]) -> dict[K, TaskRecord]:
@@ -459,7 +562,6 @@ class _Store(Protocol[K]):
 
         Raises:
             TypeError: A key the store cannot hold.
-            ValueError: A result the store cannot hold.
         """
         ...
 
@@ -484,8 +586,8 @@ class _MemoryStore(Generic[K]):
     def __init__(self) -> None:
         self._records: dict[K, TaskRecord] = {}
 
-    def check(self, key: object, result: object) -> None:
-        """Any hashable key will do, and any result."""
+    def check(self, key: object) -> None:
+        """Any hashable key will do."""
         try:
             hash(key)
         except TypeError:
@@ -551,103 +653,183 @@ CREATE TABLE IF NOT EXISTS tasks (
 
 
 class _SQLiteStore:
-    """Records in one SQLite file: WAL mode, one transaction per change."""
+    """Records in one SQLite file: WAL mode, one transaction per change.
+
+    Two connections: writes go through one, under the board's lock, and
+    reads through the other, under a lock of their own, so that a read
+    never waits behind a write that waits for another process.
+    """
 
     shared = True
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, read_only: bool, lock_timeout: float) -> None:
         self._path = path
+        self._lock_timeout = lock_timeout
+        self._read_lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
         try:
-            self._db = sqlite3.connect(
-                path,
-                timeout=BUSY_TIMEOUT,
-                isolation_level=None,
-                check_same_thread=False,
-            )
-        except sqlite3.Error as error:
-            msg = f"cannot open the task board {show_value(path)}: {error}"
-            raise ValueError(msg) from None
+            if read_only:
+                self._reader = _connect_read_only(path, lock_timeout)
+            else:
+                self._db = _connect(path, lock_timeout)
+                self._reader = _connect(path, lock_timeout)
+        except (OSError, sqlite3.Error) as error:
+            self.close()
+            raise self._error(error) from None
         try:
             self._prepare()
-        except sqlite3.DatabaseError as error:
-            self._db.close()
-            msg = f"{show_value(path)} is not a task board file: {error}"
-            raise ValueError(msg) from None
-        except ValueError:
-            self._db.close()
+        except BaseException:
+            self.close()
             raise
 
     def _prepare(self) -> None:
-        db = self._db
+        """Check the file (making it a board if it is new and writable)."""
+        try:
+            if self._db is not None:
+                _set_wal(self._db, self._lock_timeout)
+                with self._write() as db:
+                    self._check_format(db, create=True)
+                    # Writing the header proves the file can be written.
+                    db.execute(f"PRAGMA user_version={BOARD_FORMAT}")
+            else:
+                with self._read_lock:
+                    self._check_format(self._reader, create=False)
+            with self._read_lock:
+                problem = self._reader.execute("PRAGMA quick_check(1)").fetchone()[0]
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+        if problem != "ok":
+            raise self._damaged(safe_message(problem))
+
+    def _check_format(self, db: sqlite3.Connection, *, create: bool) -> None:
+        shown = show_value(self._path)
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
         format_version = db.execute("PRAGMA user_version").fetchone()[0]
         tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if tables and application_id != BOARD_APPLICATION_ID:
-            msg = f"{show_value(self._path)} is an SQLite file, but not a task board"
+        if not tables and create:
+            db.execute(_SCHEMA)
+            db.execute(f"PRAGMA application_id={BOARD_APPLICATION_ID}")
+            return
+        if application_id != BOARD_APPLICATION_ID:
+            what = "an SQLite file, but not" if tables else "not yet"
+            msg = f"{shown} is {what} a task board"
             raise ValueError(msg)
         if format_version > BOARD_FORMAT:
             msg = (
-                f"{show_value(self._path)} is a task board of format "
-                f"{format_version}, written by a newer taskstatus; this version "
-                f"reads format {BOARD_FORMAT}"
+                f"{shown} is a task board of format {format_version}, written by "
+                f"a newer taskstatus; this version reads format {BOARD_FORMAT}"
             )
             raise ValueError(msg)
-        db.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode, NORMAL makes every commit durable against a crash of
-        # the process (the WAL is written before commit returns); only a
-        # power cut may lose the last commits.
-        db.execute("PRAGMA synchronous=NORMAL")
-        if not tables:
-            with self._write():
-                db.execute(_SCHEMA)
-                db.execute(f"PRAGMA application_id={BOARD_APPLICATION_ID}")
-                db.execute(f"PRAGMA user_version={BOARD_FORMAT}")
+        try:
+            db.execute(f"SELECT {_COLUMNS} FROM tasks LIMIT 0")
+        except sqlite3.OperationalError:
+            msg = f"{shown} has the id of a task board, but not its tasks table"
+            raise ValueError(msg) from None
 
     @contextmanager
-    def _write(self) -> Generator[None, None, None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _write(self) -> Generator[sqlite3.Connection, None, None]:
+        """One write transaction: committed, or rolled back whatever stops it.
 
-    def check(self, key: object, result: object) -> None:
-        """Keys must be strings; results are checked as they are written."""
+        BEGIN is inside the ``try``: an interrupt (Ctrl-C) landing just after
+        it still rolls back. A transaction that an interrupt left open even
+        so (in the middle of a rollback) is rolled back by the next write.
+        """
+        db = self._db
+        if db is None:
+            msg = f"the task board {show_value(self._path)} was opened read-only"
+            raise ValueError(msg)
+        try:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException as error:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                raise self._error(error) from None
+            raise
+
+    def _error(self, error: BaseException) -> Exception:
+        """The library's error for an sqlite3 (or OS) error on the file."""
+        text = str(error)
+        shown = show_value(self._path)
+        if "locked" in text or "busy" in text:
+            return BoardLockedError(self._path, self._lock_timeout)
+        if "readonly" in text or isinstance(error, PermissionError):
+            return ValueError(f"cannot write the task board {shown}: it is read-only")
+        if isinstance(error, OSError):
+            reason = error.strerror or text
+            return ValueError(f"cannot open the task board {shown}: {reason}")
+        if "unable to open" in text:
+            return ValueError(f"cannot open the task board {shown}: {text}")
+        if "file is not a database" in text:
+            return ValueError(f"{shown} is not a task board file: {text}")
+        return self._damaged(text)
+
+    def _damaged(self, detail: str) -> ValueError:
+        return ValueError(
+            f"the task board {show_value(self._path)} is damaged: {detail}"
+        )
+
+    def check(self, key: object) -> None:
+        """Keys must be strings."""
         if not isinstance(key, str):
             msg = f"keys of a durable board must be strings, got {show_value(key)}"
             raise TypeError(msg)
 
-    def get(self, keys: list[str]) -> dict[str, TaskRecord]:
+    def _select(self, db: sqlite3.Connection, keys: list[str]) -> dict[str, TaskRecord]:
         found: dict[str, TaskRecord] = {}
-        for start in range(0, len(keys), 500):  # SQLite limits parameters
-            chunk = keys[start : start + 500]
+        for start in range(0, len(keys), _MOST_PARAMETERS):
+            chunk = keys[start : start + _MOST_PARAMETERS]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                "SELECT key, status, result, version, updated FROM tasks "
-                f"WHERE key IN ({marks})",
-                chunk,
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM tasks WHERE key IN ({marks})", chunk
             )
-            found.update((row[0], _record(row)) for row in rows)
+            found.update(self._records(rows))
         return {key: found[key] for key in keys if key in found}
 
+    def _records(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[str, TaskRecord]]:
+        """Read rows back into records; a row that cannot be read is damage."""
+        records: list[tuple[str, TaskRecord]] = []
+        for key, status, result, version, updated in rows:
+            try:
+                records.append((key, _record(key, status, result, version, updated)))
+            except ValueError as error:
+                raise self._damaged(str(error)) from None
+        return records
+
+    def _read(self, query: str, parameters: Iterable[object] = ()) -> list[Any]:
+        """Run a read on the reader connection; sqlite3 errors become ours."""
+        with self._read_lock:
+            try:
+                return self._reader.execute(query, tuple(parameters)).fetchall()
+            except sqlite3.Error as error:
+                raise self._error(error) from None
+
+    def get(self, keys: list[str]) -> dict[str, TaskRecord]:
+        with self._read_lock:
+            try:
+                return self._select(self._reader, keys)
+            except sqlite3.Error as error:
+                raise self._error(error) from None
+
     def all(self) -> Iterator[tuple[str, TaskRecord]]:
-        rows = self._db.execute(
-            "SELECT key, status, result, version, updated FROM tasks ORDER BY rowid"
-        ).fetchall()
-        return ((row[0], _record(row)) for row in rows)
+        rows = self._read(f"SELECT {_COLUMNS} FROM tasks ORDER BY rowid")
+        return iter(self._records(rows))
 
     @contextmanager
     def transaction(
         self, keys: list[str]
     ) -> Generator[dict[str, TaskRecord], None, None]:
-        with self._write():
-            records = self.get(keys)
+        with self._write() as db:
+            records = self._select(db, keys)
             before = dict(records)
             yield records
-            self._db.executemany(
-                "INSERT INTO tasks (key, status, result, version, updated) "
+            db.executemany(
+                f"INSERT INTO tasks ({_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
                 "status = excluded.status, result = excluded.result, "
                 "version = excluded.version, updated = excluded.updated",
@@ -655,7 +837,7 @@ class _SQLiteStore:
                     (
                         key,
                         _VALUES[record.status],
-                        _json(key, record.result),
+                        json.dumps(record.result, allow_nan=False),
                         record.version,
                         record.updated,
                     )
@@ -672,7 +854,7 @@ class _SQLiteStore:
         version: Version | None,
         now: float,
     ) -> bool:
-        self.check(key, result)
+        self.check(key)
         with self.transaction([key]) as records:
             new = merged_record(records.get(key), status, result, version, now)
             if new is not None:
@@ -682,21 +864,101 @@ class _SQLiteStore:
     def keys(self, *, settled: bool) -> list[str]:
         marks = ",".join("?" * len(SETTLED_STATUSES))
         operator = "IN" if settled else "NOT IN"
-        rows = self._db.execute(
+        rows = self._read(
             f"SELECT key FROM tasks WHERE status {operator} ({marks}) ORDER BY rowid",
             [status.value for status in SETTLED_STATUSES],
         )
         return [row[0] for row in rows]
 
     def counts(self) -> dict[TaskStatus, int]:
-        rows = self._db.execute("SELECT status, count(*) FROM tasks GROUP BY status")
+        rows = self._read("SELECT status, count(*) FROM tasks GROUP BY status")
         counts: dict[TaskStatus, int] = {}
-        for status, count in rows:
-            counts[coerce_status(status)] = counts.get(coerce_status(status), 0) + count
+        for value, count in rows:
+            try:
+                status = _stored_status(value)
+            except ValueError as error:
+                raise self._damaged(str(error)) from None
+            counts[status] = counts.get(status, 0) + count
         return counts
 
     def close(self) -> None:
-        self._db.close()
+        # Closing rolls back a transaction an interrupt left open.
+        for db in (self._db, getattr(self, "_reader", None)):
+            if db is not None:
+                db.close()
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    key TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    result TEXT NOT NULL,
+    version,
+    updated REAL NOT NULL
+)
+"""
+
+_COLUMNS = "key, status, result, version, updated"
+
+_MOST_PARAMETERS = 500
+"""Keys asked for in one SELECT: older SQLite builds allow 999 parameters."""
+
+
+def _connect(path: str, lock_timeout: float) -> sqlite3.Connection:
+    """Open ``path`` for reading and writing, creating it 0600 if it is new."""
+    # Created here, not by SQLite, which would make it 0644: readable by all.
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    return sqlite3.connect(
+        path, timeout=lock_timeout, isolation_level=None, check_same_thread=False
+    )
+
+
+def _connect_read_only(path: str, lock_timeout: float) -> sqlite3.Connection:
+    """Open ``path`` for reading only; it must exist, and nothing is written.
+
+    A board with no WAL file beside it was closed cleanly and has no writer
+    at work, so it is read as an immutable file: SQLite then creates no
+    WAL and shared-memory files beside it, and a folder that cannot be
+    written is no obstacle. With a WAL file, a writer may be at work, and
+    the file is read as SQLite reads a WAL database, its commits included.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    location = Path(path).absolute()
+    if not location.is_file():
+        raise FileNotFoundError(2, "No such file", path)
+    quiet = not location.with_name(location.name + "-wal").exists()
+    uri = f"{location.as_uri()}?mode=ro" + ("&immutable=1" if quiet else "")
+    return sqlite3.connect(
+        uri,
+        uri=True,
+        timeout=lock_timeout,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+
+
+def _set_wal(db: sqlite3.Connection, lock_timeout: float) -> None:
+    """Switch the file to WAL mode, waiting for other openers that hold it.
+
+    Changing the journal mode of a new file needs it alone for an instant,
+    and SQLite may answer "locked" at once, without waiting, when several
+    processes open one new file together: so this waits itself.
+    """
+    deadline = time.monotonic() + lock_timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
+            continue
+        # In WAL mode, NORMAL makes every commit durable against a crash of
+        # the process (the WAL is written before commit returns); only a
+        # power cut may lose the last commits.
+        db.execute("PRAGMA synchronous=NORMAL")
+        return
 
 
 def _unhashable(key: object) -> TypeError:
@@ -706,19 +968,36 @@ def _unhashable(key: object) -> TypeError:
 _VALUES = {status: status.value for status in TaskStatus}
 
 
-def _json(key: str, result: object) -> str:
-    """Return a result as JSON text; a ValueError (rolling back) if it is none."""
+def safe_message(text: object) -> str:
+    """SQLite's own words, cut short."""
+    return show_value(str(text))
+
+
+def _stored_status(value: object) -> TaskStatus:
+    if not isinstance(value, str):
+        msg = f"a status of {show_value(value)}"
+        raise ValueError(msg)  # noqa: TRY004 - it is damage, not a type mistake
+    return parse_status(value)
+
+
+def _record(
+    key: object, status: object, result: object, version: object, updated: object
+) -> TaskRecord:
+    """Check and read one row; raise ValueError naming what is wrong."""
+    if not isinstance(key, str):
+        msg = f"a key of {show_value(key)}"
+        raise ValueError(msg)  # noqa: TRY004 - damage
     try:
-        # The default arguments: json.dumps then reuses one cached encoder.
-        return json.dumps(result)
-    except (TypeError, ValueError, RecursionError):
-        msg = (
-            f"the result for {show_value(key)} must be JSON data to go on a "
-            f"durable board, got {show_value(result)}"
-        )
+        member = _stored_status(status)
+        if not isinstance(result, str):
+            raise ValueError(f"a result of {show_value(result)}")  # noqa: TRY004
+        value = json.loads(result)
+        _check_version(version)
+        if isinstance(updated, bool) or not isinstance(updated, (int, float)):
+            raise ValueError(f"a time of {show_value(updated)}")  # noqa: TRY004
+    except (TypeError, ValueError, RecursionError) as error:
+        msg = f"the record of {show_value(key)} holds {error}"
         raise ValueError(msg) from None
-
-
-def _record(row: tuple[Any, ...]) -> TaskRecord:
-    _, status, result, version, updated = row
-    return TaskRecord(coerce_status(status), json.loads(result), version, updated)
+    return _new_record(
+        TaskRecord, (member, value, cast("Optional[Version]", version), updated)
+    )

@@ -169,3 +169,54 @@ class BatchTimeoutError(PollTimeoutError):
             f"{self.attempts} fetch call{plural} in {self.elapsed:.3g} s: "
             f"reached the {self.reason}"
         )
+
+
+class BatchError(Exception):
+    """An exception ended `poll_many` early; what had settled is kept here.
+
+    Raised from the exception of ``fetch``, ``fetch_many``, a callback or
+    the board (its ``__cause__``), so that a batch of 10,000 tasks that
+    fails at the 9,000th keeps the results of the others. Every answer that
+    arrived before the exception is in ``done`` or ``pending``, and, with a
+    board, on the board.
+
+    Attributes:
+        done: The settled results by key, in the order the keys were given.
+        pending: The last result of each unsettled task by key, or ``None``
+            for a task never fetched.
+    """
+
+    __module__ = "taskstatus"
+
+    def __init__(self, done: Mapping[Any, Any], pending: Mapping[Any, Any]) -> None:
+        super().__init__(done, pending)
+        self.done = done
+        self.pending = pending
+
+    def __str__(self) -> str:
+        total = len(self.done) + len(self.pending)
+        cause = self.__cause__
+        why = "" if cause is None else f": {type(cause).__name__}: {cause}"
+        return f"the batch stopped with {len(self.done)} of {total} tasks settled{why}"
+
+
+class BoardLockedError(TimeoutError):
+    """A board file stayed locked by another process's write for too long.
+
+    Attributes:
+        path: The board file.
+        waited: The seconds waited for the lock.
+    """
+
+    __module__ = "taskstatus"
+
+    def __init__(self, path: str, waited: float) -> None:
+        super().__init__(path, waited)
+        self.path = path
+        self.waited = waited
+
+    def __str__(self) -> str:
+        return (
+            f"the task board {show_value(self.path)} stayed locked by another "
+            f"process for {self.waited:g} s"
+        )

@@ -334,31 +334,46 @@ def _connection_error(shown: str, reason: object) -> FetchError:
 
 
 class _Watchdog:
-    """Cuts the connections of one request when its time is up.
+    """Cuts the sockets of one request when its time is up.
 
     A socket timeout only bounds each wait for bytes: a server that drips
     one byte a second would keep a request alive for ever. The watchdog
-    bounds the request as a whole by shutting its sockets down.
+    bounds the request as a whole by shutting its sockets down. It holds
+    the sockets themselves, not their connections: urllib hands a
+    connection's socket over to the response before the body is read
+    (``h.sock = None``), and the body read must be cut too.
     """
 
     def __init__(self, seconds: float) -> None:
         self.fired = False
-        self._connections: list[http.client.HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._timer = threading.Timer(seconds, self._fire)
         self._timer.daemon = True
         self._timer.start()
 
     def watched(self, http_class: Any) -> Callable[..., http.client.HTTPConnection]:
-        """Wrap a connection class so that its connections are tracked."""
+        """Wrap a connection class so that the sockets it opens are watched."""
 
-        def connect(host: str, **options: Any) -> http.client.HTTPConnection:
+        def connection_for(host: str, **options: Any) -> http.client.HTTPConnection:
             connection: http.client.HTTPConnection = http_class(host, **options)
-            with self._lock:
-                self._connections.append(connection)
+            connect = connection.connect
+
+            def connect_watched() -> None:
+                connect()
+                self.watch(cast("socket.socket", connection.sock))
+
+            connection.connect = connect_watched  # type: ignore[method-assign]
             return connection
 
-        return connect
+        return connection_for
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut ``sock`` when the time is up (at once if it is up already)."""
+        with self._lock:
+            self._sockets.append(sock)
+            if self.fired:
+                _cut(sock)
 
     def stop(self) -> None:
         """Stop watching: the request is over."""
@@ -367,10 +382,14 @@ class _Watchdog:
     def _fire(self) -> None:
         with self._lock:
             self.fired = True
-            for connection in self._connections:
-                if connection.sock is not None:
-                    with contextlib.suppress(OSError):  # already closed
-                        connection.sock.shutdown(socket.SHUT_RDWR)
+            for sock in self._sockets:
+                _cut(sock)
+
+
+def _cut(sock: socket.socket) -> None:
+    """Shut a socket down, so that a read blocked on it returns at once."""
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
