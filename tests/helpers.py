@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -219,21 +220,34 @@ def signalled(
     """Run the command until ``server`` saw ``requests``, then send ``signum``.
 
     A tenth of a second passes after the requests, so that the command is
-    in its sleep between polls when the signal comes.
+    in its sleep between polls when the signal comes. The child gets the
+    default SIGINT handling even where the suite runs with SIGINT ignored
+    (as ``(pytest &)`` in a script does), and it is never left running.
     """
     process = subprocess.Popen(
         [SCRIPT, *arguments],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=restore_sigint,
     )
-    deadline = time.monotonic() + 10
-    while len(server.seen) < requests and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.1)
-    process.send_signal(signum)
-    stdout, stderr = process.communicate(timeout=10)
+    try:
+        deadline = time.monotonic() + 10
+        while len(server.seen) < requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        process.send_signal(signum)
+        stdout, stderr = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:  # it did not stop: a failure, not a leak
+            process.kill()
+            process.communicate()
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def restore_sigint() -> None:
+    """In a child before exec: SIGINT interrupts, whatever the parent ignores."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def without_coverage_env() -> dict[str, str]:

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from helpers import without_coverage_env
 from taskstatus import (
+    BatchError,
     BatchTimeoutError,
     BoardLockedError,
     TaskBoard,
@@ -411,8 +412,9 @@ def test_wait_wakes_when_the_tasks_settle(board: TaskBoard[str]) -> None:
     thread = threading.Thread(target=webhook)
     thread.start()
     start = time.monotonic()
-    records = board.wait(timeout=10)
-    assert time.monotonic() - start < 2  # woken, not timed out
+    records = board.wait(timeout=60)
+    # Woken: a waiter left sleeping would wake only at its 60 s timeout.
+    assert time.monotonic() - start < 30
     thread.join()
     assert ["a", "b"] == list(records)
     assert [TaskStatus.COMPLETED, TaskStatus.FAILED] == [
@@ -429,7 +431,7 @@ def test_wait_times_out_with_done_and_pending(board: TaskBoard[str]) -> None:
     assert ["a"] == list(caught.value.done)
     assert None is caught.value.pending["never-seen"]
     assert TaskStatus.PENDING == caught.value.pending["b"].status
-    assert 0.05 <= caught.value.elapsed < 5
+    assert 0.05 <= caught.value.elapsed < 30
 
 
 def test_wait_async_wakes_on_updates_from_a_thread(board: TaskBoard[str]) -> None:
@@ -438,11 +440,11 @@ def test_wait_async_wakes_on_updates_from_a_thread(board: TaskBoard[str]) -> Non
 
     async def scenario() -> dict[str, TaskRecord]:
         threading.Timer(0.05, board.update, ("a", "CANCELED")).start()
-        return await board.wait_async(timeout=10)
+        return await board.wait_async(timeout=60)
 
     start = time.monotonic()
     assert TaskStatus.CANCELED == asyncio.run(scenario())["a"].status
-    assert time.monotonic() - start < 2  # woken, not timed out
+    assert time.monotonic() - start < 30  # woken, not at the 60 s timeout
 
 
 def test_wait_async_times_out(board: TaskBoard[str]) -> None:
@@ -467,8 +469,9 @@ def test_wait_sees_another_process(tmp_path: Path) -> None:
             env=without_coverage_env(),
         )
         start = time.monotonic()
-        records = board.wait(timeout=20)
-        assert time.monotonic() - start < 10  # seen by a look at the file
+        records = board.wait(timeout=60)
+        # Seen by a look at the file, not at the 60 s timeout.
+        assert time.monotonic() - start < 30
         child.wait(timeout=20)
     assert TaskStatus.COMPLETED == records["a"].status
 
@@ -570,7 +573,7 @@ def test_results_before_an_exception_are_on_the_board(board: TaskBoard[str]) -> 
     """When poll_many stops on an error, what it fetched is already kept."""
     answers = {"a": {"status": "IN_PROGRESS"}, "b": {"status": "SKIPPED"}}
     clock = FakeClock()
-    with pytest.raises(Exception, match="SKIPPED"):
+    with pytest.raises(BatchError, match="SKIPPED"):
         poll_many(
             ["a", "b"],
             fetch_many=lambda keys: {key: answers[key] for key in keys},
@@ -581,6 +584,89 @@ def test_results_before_an_exception_are_on_the_board(board: TaskBoard[str]) -> 
     assert {"a": TaskStatus.IN_PROGRESS, "b": TaskStatus.SKIPPED} == {
         key: record.status for key, record in board.records().items()
     }
+
+
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [
+        ({"no status": True}, TypeError),
+        ({"status": "COMPLETED", "rate": float("nan")}, ValueError),
+    ],
+    ids=["no status", "not JSON"],
+)
+def test_one_bad_answer_keeps_the_good_ones_of_its_call(
+    board: TaskBoard[str], bad: object, error: type[Exception]
+) -> None:
+    """fetch_many answers three; the good two are on the board, the bad raises."""
+    clock = FakeClock()
+    answers = {"a": {"status": "COMPLETED"}, "b": bad, "c": {"status": "FAILED"}}
+    with pytest.raises(BatchError) as caught:
+        poll_many(
+            ["a", "b", "c"],
+            fetch_many=lambda keys: answers,
+            board=board,
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
+    assert isinstance(caught.value.__cause__, error)
+    assert {"a": TaskStatus.COMPLETED, "c": TaskStatus.FAILED} == {
+        key: record.status for key, record in board.records().items()
+    }
+
+
+def test_async_answers_of_the_same_step_as_an_error_are_on_the_board(
+    board: TaskBoard[str],
+) -> None:
+    """One fetch raises while the others have answered: they are merged."""
+    clock = FakeClock()
+
+    async def fetch(key: str) -> dict[str, str]:
+        if key == "bad":
+            raise ConnectionError(key)
+        return {"status": "COMPLETED"}
+
+    with pytest.raises(BatchError):
+        asyncio.run(
+            poll_many_async(
+                ["a", "bad", "c"],
+                fetch=fetch,
+                board=board,
+                sleep=clock.asleep,
+                clock=clock.monotonic,
+            )
+        )
+    assert ["a", "c"] == board.settled()
+
+
+def test_async_an_answer_just_before_a_cancel_is_on_the_board(
+    board: TaskBoard[str],
+) -> None:
+    """The batch is cancelled as a fetch answers: the answer is kept."""
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        batch: asyncio.Task[dict[str, object]]
+
+        async def fetch(key: str) -> dict[str, str]:
+            if key == "slow":
+                await asyncio.Event().wait()
+            batch.cancel()  # lands before the loop records this answer
+            return {"status": "COMPLETED"}
+
+        batch = asyncio.ensure_future(
+            poll_many_async(
+                ["slow", "quick"],
+                fetch=fetch,
+                board=board,
+                sleep=clock.asleep,
+                clock=clock.monotonic,
+            )
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await batch
+
+    asyncio.run(scenario())
+    assert ["quick"] == board.settled()
 
 
 def test_resume_after_a_crash_polls_only_the_unsettled(tmp_path: Path) -> None:

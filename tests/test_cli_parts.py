@@ -383,7 +383,7 @@ def test_timeout_final_record(task_server: ScriptedServer) -> None:
     assert 124 == code
     final = json.loads(out.splitlines()[-1])
     assert ("timeout", 124) == (final["event"], final["exit_code"])
-    assert 0.05 <= final["elapsed"] < 1
+    assert 0.05 <= final["elapsed"] < 10
     assert err.startswith("taskstatus wait: task still PENDING after ")
 
 

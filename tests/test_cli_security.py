@@ -232,7 +232,7 @@ def test_deadline_during_retries_exits_124(
         "wait", task_server.url, "--timeout", "0.5", "--retries", "100", *FAST[:2]
     )
     assert 124 == run.returncode, run.stderr
-    assert time.monotonic() - start < 3
+    assert time.monotonic() - start < 20  # the retries would go on for ever
     assert run.stderr.splitlines()[-1].startswith(
         "taskstatus wait: reached the timeout of 0.5 s: HTTP "
     )

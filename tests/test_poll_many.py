@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taskstatus import (
+    BatchError,
     BatchPolicy,
     BatchProgress,
     BatchTimeoutError,
@@ -22,7 +23,10 @@ from taskstatus import (
     poll_many,
     poll_many_async,
 )
+from taskstatus._policy import DEADLINE_GRACE
 from taskstatus.testing import FakeClock
+
+E = TypeVar("E", bound=BaseException)
 
 
 class Tasks:
@@ -198,7 +202,7 @@ def test_missing_keys_are_polled_again() -> None:
 def test_missing_keys_obey_poll_on() -> None:
     """Without UNKNOWN in poll_on, a missing key is an unexpected status."""
     clock = FakeClock()
-    with pytest.raises(UnexpectedStatusError) as caught:
+    with pytest.raises(BatchError) as caught:
         poll_many(
             ["a"],
             fetch_many=lambda keys: {},
@@ -206,7 +210,8 @@ def test_missing_keys_obey_poll_on() -> None:
             sleep=clock.sleep,
             clock=clock.monotonic,
         )
-    assert (TaskStatus.UNKNOWN, "a") == (caught.value.status, caught.value.key)
+    error = cause_of(caught.value, UnexpectedStatusError)
+    assert (TaskStatus.UNKNOWN, "a") == (error.status, error.key)
 
 
 def test_progress_after_each_call() -> None:
@@ -303,25 +308,38 @@ def test_batch_timeout_error_pickles() -> None:
 def test_unexpected_status_names_its_key() -> None:
     """A status polling cannot change raises, naming the task's key."""
     tasks = Tasks({"a": 0.0, "b": 0.0}, final={"b": "SKIPPED"})
-    with pytest.raises(UnexpectedStatusError) as caught:
+    with pytest.raises(BatchError) as caught:
         tasks.run()
+    error = cause_of(caught.value, UnexpectedStatusError)
     assert ("b", TaskStatus.SKIPPED, "SKIPPED") == (
-        caught.value.key,
-        caught.value.status,
-        caught.value.result,
+        error.key,
+        error.status,
+        error.result,
     )
-    assert "status SKIPPED of task 'b'" in str(caught.value)
+    assert "status SKIPPED of task 'b'" in str(error)
+    assert {"a": "COMPLETED"} == caught.value.done
 
 
-def test_fetch_errors_propagate_unchanged() -> None:
-    """An exception from fetch stops the batch as it is."""
+def test_fetch_errors_end_the_batch_as_its_cause() -> None:
+    """An exception from fetch stops the batch; the BatchError chains it."""
     clock = FakeClock()
 
     def fetch(key: str) -> str:
         raise ConnectionError(key)
 
-    with pytest.raises(ConnectionError, match="a"):
+    with pytest.raises(BatchError) as caught:
         poll_many(["a"], fetch=fetch, sleep=clock.sleep, clock=clock.monotonic)
+    assert "a" == str(cause_of(caught.value, ConnectionError))
+    assert ({}, {"a": None}) == (caught.value.done, caught.value.pending)
+    assert str(caught.value) == (
+        "the batch stopped with 0 of 1 tasks settled: ConnectionError: a"
+    )
+
+
+def cause_of(error: BatchError, expected: type[E]) -> E:
+    """The exception a BatchError was raised from, checked to be ``expected``."""
+    assert isinstance(error.__cause__, expected)
+    return error.__cause__
 
 
 @pytest.mark.parametrize(
@@ -361,13 +379,15 @@ def test_bad_arguments_fail_before_any_fetch(
 def test_fetch_many_must_answer_a_mapping() -> None:
     """An answer that is not a mapping is a TypeError naming it."""
     clock = FakeClock()
-    with pytest.raises(TypeError, match="fetch_many must return a mapping"):
+    with pytest.raises(BatchError) as caught:
         poll_many(
             ["a"],
             fetch_many=lambda keys: ["COMPLETED"],  # type: ignore[arg-type,return-value]
             sleep=clock.sleep,
             clock=clock.monotonic,
         )
+    error = cause_of(caught.value, TypeError)
+    assert str(error).startswith("fetch_many must return a mapping")
 
 
 def test_a_poll_policy_gets_the_batch_defaults() -> None:
@@ -438,26 +458,39 @@ def test_async_with_the_default_sleep_waits_for_real() -> None:
 
 
 def test_async_waits_for_slow_fetches_and_due_tasks_together() -> None:
-    """A slow fetch in flight does not hold back a task that falls due."""
-    loop_time: list[float] = []
+    """A slow fetch in flight does not hold back a task that falls due.
+
+    The slow fetch answers only once the quick task was polled three times:
+    were the quick polls held back behind it, the batch would time out.
+    """
+    clock = FakeClock()
     polls: dict[str, int] = {"slow": 0, "quick": 0}
+    quick_done = asyncio.Event()
 
     async def fetch(key: str) -> str:
         polls[key] += 1
         if key == "slow":
-            await asyncio.sleep(0.1)
+            await quick_done.wait()
             return "COMPLETED"
-        loop_time.append(asyncio.get_running_loop().time())
-        return "COMPLETED" if polls[key] == 3 else "PENDING"
+        if polls[key] == 3:
+            quick_done.set()
+            return "COMPLETED"
+        return "PENDING"
 
     result = asyncio.run(
         poll_many_async(
-            ["slow", "quick"], fetch=fetch, initial_delay=0.01, max_delay=0.01
+            ["slow", "quick"],
+            fetch=fetch,
+            initial_delay=0.01,
+            max_delay=0.01,
+            jitter=False,
+            timeout=60,
+            sleep=clock.asleep,
+            clock=clock.monotonic,
         )
     )
     assert {"slow": "COMPLETED", "quick": "COMPLETED"} == result
-    assert 3 == polls["quick"]
-    assert loop_time[-1] - loop_time[0] < 0.09  # while slow was in flight
+    assert {"slow": 1, "quick": 3} == polls
 
 
 def test_async_one_in_flight_waits_for_it() -> None:
@@ -526,8 +559,9 @@ def test_async_fetch_errors_cancel_the_others() -> None:
             raise
         return "COMPLETED"
 
-    with pytest.raises(ConnectionError, match="bad"):
+    with pytest.raises(BatchError) as caught:
         asyncio.run(poll_many_async(["good", "bad"], fetch=fetch))
+    assert "bad" == str(cause_of(caught.value, ConnectionError))
     assert ["good"] == cancelled
 
 
@@ -589,3 +623,207 @@ def test_batch_properties(  # noqa: PLR0917 - one argument per strategy
         assert polls[-1] >= end  # settled by its last poll, never polled after
         assert all(poll < end for poll in polls[:-1])
     assert all(len(keys) <= (max_batch if many else 1) for _, keys in tasks.calls)
+
+
+# --- the deadline holds whatever the fetches do ---------------------------
+
+
+def test_the_last_round_of_slow_fetches_overruns_by_about_one_fetch() -> None:
+    """Each fetch takes 0.6 s: the round at the deadline stops after its grace.
+
+    Without the grace, all eight tasks would be fetched one after another
+    in the last round, 4.8 s past a 1 s deadline.
+    """
+    clock = FakeClock()
+    calls: list[float] = []
+
+    def fetch(key: str) -> str:
+        calls.append(clock.monotonic())
+        clock.advance(0.6)
+        return "PENDING"
+
+    with pytest.raises(BatchTimeoutError) as caught:
+        poll_many(
+            [f"t{n}" for n in range(8)],
+            fetch=fetch,
+            timeout=1,
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
+    assert [0, 0.6, 1.2] == [round(time, 6) for time in calls]
+    assert 1.8 == pytest.approx(clock.monotonic())  # deadline + grace + one fetch
+    assert 3 == caught.value.attempts
+    assert 5 == sum(result is None for result in caught.value.pending.values())
+
+
+def _never_answering(
+    started: list[str], cancelled: list[str]
+) -> Callable[[str], Awaitable[str]]:
+    async def fetch(key: str) -> str:
+        started.append(key)
+        try:
+            await asyncio.Event().wait()  # no answer, ever
+        except asyncio.CancelledError:
+            cancelled.append(key)
+            raise
+        raise AssertionError  # pragma: no cover - never reached
+
+    return fetch
+
+
+def test_async_fetches_that_never_answer_are_cancelled_at_the_grace() -> None:
+    """timeout=0.5 with fetches that hang: BatchTimeoutError at 0.5 s + grace.
+
+    No fetch is started past the deadline by a busy batch, and none is left
+    running.
+    """
+    clock = FakeClock()
+    started: list[str] = []
+    cancelled: list[str] = []
+
+    async def scenario() -> set[asyncio.Task[Any]]:
+        with pytest.raises(BatchTimeoutError) as caught:
+            await poll_many_async(
+                ["a", "b", "c", "d"],
+                fetch=_never_answering(started, cancelled),
+                max_in_flight=2,
+                timeout=0.5,
+                sleep=clock.asleep,
+                clock=clock.monotonic,
+            )
+        assert {"a": None, "b": None, "c": None, "d": None} == caught.value.pending
+        assert (2, 0.5 + DEADLINE_GRACE) == (caught.value.attempts, caught.value.elapsed)
+        return asyncio.all_tasks() - {asyncio.current_task()}
+
+    assert set() == asyncio.run(scenario())
+    assert (["a", "b"], ["a", "b"]) == (started, sorted(cancelled))
+    assert 0.5 + DEADLINE_GRACE == clock.monotonic()
+
+
+def test_async_a_fetch_answering_within_the_grace_is_kept() -> None:
+    """A fetch in flight at the deadline that answers before the grace counts."""
+    clock = FakeClock()
+
+    async def fetch(key: str) -> str:
+        while clock.monotonic() < 1.2:  # answers at 1.2 s: past the deadline
+            await asyncio.sleep(0)
+        return "COMPLETED"
+
+    result = asyncio.run(
+        poll_many_async(
+            ["a"], fetch=fetch, timeout=1, sleep=clock.asleep, clock=clock.monotonic
+        )
+    )
+    assert {"a": "COMPLETED"} == result
+
+
+def test_async_the_fetch_without_a_deadline_is_awaited() -> None:
+    """With timeout=None nothing is cancelled: a slow fetch is waited for."""
+    clock = FakeClock()
+    release = asyncio.Event()
+
+    async def fetch(key: str) -> str:
+        if key == "slow":
+            await release.wait()
+        else:
+            clock.advance(3600)
+            release.set()
+        return "COMPLETED"
+
+    result = asyncio.run(
+        poll_many_async(
+            ["slow", "quick"],
+            fetch=fetch,
+            timeout=None,
+            sleep=clock.asleep,
+            clock=clock.monotonic,
+        )
+    )
+    assert {"slow": "COMPLETED", "quick": "COMPLETED"} == result
+
+
+# --- nothing fetched is lost ----------------------------------------------
+
+
+def test_results_settled_before_a_fetch_error_are_kept() -> None:
+    """A batch of ten that fails at the eighth task keeps the seven."""
+    clock = FakeClock()
+
+    def fetch(key: int) -> str:
+        if key == 7:
+            raise ConnectionError("reset")
+        return "COMPLETED"
+
+    with pytest.raises(BatchError) as caught:
+        poll_many(range(10), fetch=fetch, sleep=clock.sleep, clock=clock.monotonic)
+    assert dict.fromkeys(range(7), "COMPLETED") == caught.value.done
+    assert dict.fromkeys(range(7, 10)) == caught.value.pending
+    assert "7 of 10 tasks settled: ConnectionError: reset" in str(caught.value)
+
+
+@pytest.mark.parametrize("callback", ["on_done", "on_progress"])
+def test_results_settled_before_a_callback_error_are_kept(callback: str) -> None:
+    """An exception from on_done or on_progress keeps what had settled."""
+    clock = FakeClock()
+    seen: list[object] = []
+
+    def fail_on_second(*arguments: object) -> None:
+        seen.append(arguments)
+        if len(seen) == 2:
+            raise RuntimeError(callback)
+
+    with pytest.raises(BatchError) as caught:
+        poll_many(
+            ["a", "b", "c"],
+            fetch=lambda key: "COMPLETED",
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+            **{callback: fail_on_second},  # type: ignore[arg-type]
+        )
+    assert callback == str(cause_of(caught.value, RuntimeError))
+    assert {"a": "COMPLETED", "b": "COMPLETED"} == caught.value.done
+    assert {"c": None} == caught.value.pending
+
+
+def test_fetch_many_keeps_the_good_answers_of_a_bad_call() -> None:
+    """One answer without a status: the others of the same call are taken."""
+    clock = FakeClock()
+    with pytest.raises(BatchError) as caught:
+        poll_many(
+            ["a", "b", "c"],
+            fetch_many=lambda keys: {"a": "COMPLETED", "b": 42, "c": "FAILED"},
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
+    assert "cannot find a status in 42" in str(cause_of(caught.value, TypeError))
+    assert {"a": "COMPLETED", "c": "FAILED"} == caught.value.done
+    assert {"b": None} == caught.value.pending
+
+
+def test_async_answers_of_the_same_step_as_an_error_are_kept() -> None:
+    """One fetch raises while two others have answered: those two count."""
+    clock = FakeClock()
+
+    async def fetch(key: str) -> str:
+        if key == "bad":
+            raise ConnectionError(key)
+        return "COMPLETED"
+
+    with pytest.raises(BatchError) as caught:
+        asyncio.run(
+            poll_many_async(
+                ["good", "bad", "also good"],
+                fetch=fetch,
+                sleep=clock.asleep,
+                clock=clock.monotonic,
+            )
+        )
+    assert {"good": "COMPLETED", "also good": "COMPLETED"} == caught.value.done
+
+
+def test_batch_error_pickles() -> None:
+    """The error crosses process pools with its fields."""
+    error = BatchError({"a": 1}, {"b": None})
+    copy = pickle.loads(pickle.dumps(error))
+    assert ({"a": 1}, {"b": None}) == (copy.done, copy.pending)
+    assert "the batch stopped with 1 of 2 tasks settled" == str(copy)

@@ -36,6 +36,12 @@ DEADLINE_SLACK = 1e-3
 at the deadline may wake a hair early (float rounding, a coarse event-loop
 clock); without this slack the loop would sleep a microsecond and fetch again."""
 
+DEADLINE_GRACE = 0.5
+"""Seconds past the deadline that the last round of polls gets to answer:
+`poll_many` starts no new fetch after it, `poll_many_async` cancels the
+fetches still in flight then, and the command gives a request at the
+deadline at least this long."""
+
 DEFAULT_POLL_ON: frozenset[TaskStatus] = POLLABLE_STATUSES | {TaskStatus.UNKNOWN}
 """Poll while the task is pending, running, or in a status this library does
 not know yet (a newer server's): the deadline bounds the wait."""

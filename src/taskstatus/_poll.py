@@ -8,6 +8,7 @@ are those of `PollPolicy` and `BatchPolicy`.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import logging
 import math
@@ -19,13 +20,20 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar, cast
 
 from ._checks import check_callable, check_count
 from ._errors import (
+    BatchError,
     BatchTimeoutError,
     PollTimeoutError,
     UnexpectedStatusError,
     show_value,
 )
 from ._parse import coerce_status
-from ._policy import BatchPolicy, Deadline, PollPolicy, delay_before_next
+from ._policy import (
+    DEADLINE_GRACE,
+    BatchPolicy,
+    Deadline,
+    PollPolicy,
+    delay_before_next,
+)
 from ._status import TaskStatus
 
 if TYPE_CHECKING:
@@ -464,6 +472,11 @@ class _Batch(Generic[K, T]):
     def record(self, keys: list[K], answers: Mapping[K, T], started: float) -> None:
         """Take the answers of one fetch call that asked about ``keys``.
 
+        Every good answer is taken (and merged into the board) before the
+        first bad one raises: a status that cannot be found, a result the
+        board cannot hold, a status polling cannot change, or an exception
+        from ``on_done`` or ``on_progress``.
+
         Raises:
             UnexpectedStatusError: A status in neither stop_on nor poll_on,
                 naming its key.
@@ -473,17 +486,26 @@ class _Batch(Generic[K, T]):
         policy = self._policy
         tasks = self._tasks
         counts = self._counts
-        merged = None if self._board is None else self._merge(keys, answers)
-        for key in keys:
+        errors: list[Exception] = []
+        if self._board is not None:
+            outcomes = self._merge(keys, answers, errors)
+        else:
+            outcomes = {}
+            for key in keys:
+                try:
+                    outcomes[key] = self._outcome(tasks[key], key, answers)
+                except Exception as error:  # noqa: BLE001 - raised below
+                    errors.append(error)
+        for key, (status, result) in outcomes.items():
             task = tasks[key]
-            if merged is not None:
-                status, result = merged[key].status, merged[key].result
-            else:
-                status, result = self._outcome(task, key, answers)
             task.last_poll = started
             task.result = result
-            if settles(policy, status, result, key):
-                self._settle(key, status, cast("T", result))
+            try:
+                if settles(policy, status, result, key):
+                    self._settle(key, status, cast("T", result))
+                    continue
+            except Exception as error:  # noqa: BLE001 - raised below
+                errors.append(error)
                 continue
             if task.status is not None:
                 counts[task.status] -= 1
@@ -493,6 +515,8 @@ class _Batch(Generic[K, T]):
                 task.due = now + policy.draw(task.ceiling)
                 task.ceiling = policy.next_ceiling(task.ceiling)
                 heapq.heappush(self._heap, (task.due, task.place, task))
+        if errors:
+            raise errors[0]
         if self._on_progress is not None:
             self._on_progress(
                 BatchProgress(
@@ -520,17 +544,31 @@ class _Batch(Generic[K, T]):
             return coerce_status(self._get_status(answer)), answer
         return TaskStatus.UNKNOWN, task.result  # left out: as good as UNKNOWN
 
-    def _merge(self, keys: list[K], answers: Mapping[K, T]) -> dict[K, TaskRecord]:
-        """Merge a call's answers into the board; return what the board holds.
+    def _merge(
+        self, keys: list[K], answers: Mapping[K, T], errors: list[Exception]
+    ) -> dict[K, tuple[TaskStatus, object]]:
+        """Merge a call's good answers into the board; return what it holds.
 
         They are on the board before anything can raise, and what the board
-        knows (a webhook's terminal status) wins over a late poll.
+        knows (a webhook's terminal status) wins over a late poll. A bad
+        answer is left out and its error added to ``errors``.
         """
+        from ._board import check_result  # noqa: PLC0415 - loaded with the board
+
         board = cast("TaskBoard[K]", self._board)
         tasks = self._tasks
-        return board.merge(
-            {key: self._outcome(tasks[key], key, answers) for key in keys}
-        )
+        updates: dict[K, tuple[TaskStatus, object]] = {}
+        for key in keys:
+            try:
+                status, result = self._outcome(tasks[key], key, answers)
+                if result is not None:
+                    check_result(key, result)
+            except Exception as error:  # noqa: BLE001 - raised by record()
+                errors.append(error)
+                continue
+            updates[key] = (status, result)
+        merged = board.merge(updates)
+        return {key: (merged[key].status, merged[key].result) for key in updates}
 
     def _settle(self, key: K, status: TaskStatus, result: T) -> None:
         task = self._tasks.pop(key, None)
@@ -613,16 +651,35 @@ class _Batch(Generic[K, T]):
 
     def _last_round_step(self, now: float) -> list[K] | None:
         keys = [key for key in self._last_round or () if key in self._tasks]
-        if keys:
+        if keys and self.give_up_in(now) > 0:
             self._last_round = keys[self._limit :]
             for key in keys[: self._limit]:
                 self._tasks[key].due = math.inf
             return self._take(keys[: self._limit], now)
         if self._in_flight:
             return None
-        raise self._timeout()
+        raise self.timeout()
 
-    def _timeout(self) -> BatchTimeoutError:
+    def give_up_in(self, now: float) -> float:
+        """Seconds until the batch gives up on fetches in flight (inf: never).
+
+        That is `DEADLINE_GRACE` past the deadline: the last round's calls
+        start before then, and poll_many_async cancels what is still in
+        flight then.
+        """
+        remaining = self._deadline.remaining(now)
+        return math.inf if remaining is None else remaining + DEADLINE_GRACE
+
+    def stopped(self, error: Exception) -> BatchError:
+        """The error that ends the batch early: what settled, what did not."""
+        done = {key: self._done[key] for key in self._keys if key in self._done}
+        pending = {
+            key: self._tasks[key].result for key in self._keys if key in self._tasks
+        }
+        return BatchError(done, pending)
+
+    def timeout(self) -> BatchTimeoutError:
+        """The error of a batch whose deadline passed."""
         pending = {
             key: self._tasks[key].result for key in self._keys if key in self._tasks
         }
@@ -712,18 +769,23 @@ def poll_many(
         policy=BatchPolicy.of(policy, options),
         board=board,
     )
-    while not batch.finished:
-        step = batch.next_step()
-        if isinstance(step, float):
-            sleep(step)
-            continue
-        keys_asked = cast("list[K]", step)  # None only with fetches in flight
-        started = batch.last_start
-        if fetch is not None:
-            answers: Mapping[K, T] = {keys_asked[0]: fetch(keys_asked[0])}
-        else:
-            answers = _checked_answers(cast("Any", fetch_many)(list(keys_asked)))
-        batch.record(keys_asked, answers, started)
+    try:
+        while not batch.finished:
+            step = batch.next_step()
+            if isinstance(step, float):
+                sleep(step)
+                continue
+            keys_asked = cast("list[K]", step)  # None only with fetches in flight
+            started = batch.last_start
+            if fetch is not None:
+                answers: Mapping[K, T] = {keys_asked[0]: fetch(keys_asked[0])}
+            else:
+                answers = _checked_answers(cast("Any", fetch_many)(list(keys_asked)))
+            batch.record(keys_asked, answers, started)
+    except BatchTimeoutError:
+        raise
+    except Exception as error:
+        raise batch.stopped(error) from error
     return batch.results()
 
 
@@ -776,17 +838,26 @@ async def poll_many_async(
     running: dict[asyncio.Future[Mapping[K, T]], tuple[list[K], float]] = {}
     try:
         while not batch.finished:
-            for future in [future for future in running if future.done()]:
-                keys_asked, started = running.pop(future)
-                batch.record(keys_asked, future.result(), started)
+            _record_finished(batch, running)
             if batch.finished:
                 break
+            give_up_in = batch.give_up_in(clock())
+            if give_up_in <= 0 and running:
+                raise batch.timeout()  # what is still in flight is cancelled
             step = batch.next_step() if len(running) < max_in_flight else None
             if isinstance(step, list):
                 running[asyncio.ensure_future(call(step))] = (step, batch.last_start)
                 continue
-            await _wait_for_progress(set(running), step, nap)
+            wait = give_up_in if step is None else min(step, give_up_in)
+            await _wait_for_progress(set(running), wait, nap)
+    except BatchTimeoutError:
+        raise
+    except Exception as error:
+        raise batch.stopped(error) from error
     finally:
+        # An answer that came in just before the end is kept (on the board too).
+        with contextlib.suppress(Exception):
+            _record_finished(batch, running, answers_only=True)
         for future in running:
             future.cancel()
         if running:
@@ -794,19 +865,51 @@ async def poll_many_async(
     return batch.results()
 
 
+def _record_finished(
+    batch: _Batch[K, T],
+    running: dict[asyncio.Future[Mapping[K, T]], tuple[list[K], float]],
+    *,
+    answers_only: bool = False,
+) -> None:
+    """Record every fetch call that has ended, then raise the first error.
+
+    With ``answers_only``, calls that raised are left alone (and running).
+    """
+    errors: list[BaseException] = []
+    for future in [future for future in running if future.done()]:
+        if future.cancelled() or future.exception() is not None:
+            if not answers_only:
+                errors.append(future.exception() or _cancelled())
+                del running[future]
+            continue
+        keys_asked, started = running.pop(future)
+        try:
+            batch.record(keys_asked, future.result(), started)
+        except Exception as error:  # noqa: BLE001 - the others are recorded first
+            errors.append(error)
+    if errors:
+        raise errors[0]
+
+
+def _cancelled() -> BaseException:
+    import asyncio  # noqa: PLC0415
+
+    return asyncio.CancelledError()
+
+
 async def _wait_for_progress(
     running: set[asyncio.Future[Any]],
-    delay: float | None,
+    delay: float,
     sleep: Callable[[float], Awaitable[object]],
 ) -> None:
-    """Wait until a fetch in flight ends or ``delay`` seconds pass."""
+    """Wait until a fetch in flight ends or ``delay`` seconds pass (inf: never)."""
     import asyncio  # noqa: PLC0415
 
     for _ in range(SETTLE_YIELDS if running else 0):
         if any(future.done() for future in running):
             return
         await asyncio.sleep(0)
-    if delay is None:
+    if delay == math.inf:
         await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
         return
     if not running:
