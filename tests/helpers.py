@@ -10,7 +10,7 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -224,13 +224,13 @@ def signalled(
     default SIGINT handling even where the suite runs with SIGINT ignored
     (as ``(pytest &)`` in a script does), and it is never left running.
     """
-    process = subprocess.Popen(
-        [SCRIPT, *arguments],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=restore_sigint,
-    )
+    with sigint_as(signal.default_int_handler):
+        process = subprocess.Popen(
+            [SCRIPT, *arguments],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     try:
         deadline = time.monotonic() + 10
         while len(server.seen) < requests and time.monotonic() < deadline:
@@ -245,9 +245,21 @@ def signalled(
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def restore_sigint() -> None:
-    """In a child before exec: SIGINT interrupts, whatever the parent ignores."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+@contextmanager
+def sigint_as(
+    handler: signal.Handlers | Callable[..., object],
+) -> Generator[None, None, None]:
+    """Handle SIGINT so for the block, for the children it starts to inherit.
+
+    A child inherits an ignored SIGINT, and gets the default for a handled
+    one: with ``default_int_handler`` it can be interrupted even when the
+    suite runs with SIGINT ignored (as ``(pytest &)`` in a script does).
+    """
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def without_coverage_env() -> dict[str, str]:
@@ -270,3 +282,55 @@ def run_python(code: str) -> str:
         check=True,
         env={**without_coverage_env(), "PYTHONPATH": package_parent},
     ).stdout
+
+
+LOCK_HOLDER = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.readline()
+db.execute("ROLLBACK")
+"""
+
+
+@contextmanager
+def lock_held(path: Path) -> Generator[None, None, None]:
+    """Another process holds the file's write lock for the block."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=without_coverage_env(),
+    )
+    assert holder.stdin is not None
+    assert holder.stdout is not None
+    try:
+        assert "locked\n" == holder.stdout.readline()
+        yield
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+        holder.stdout.close()
+
+
+@contextmanager
+def read_only(path: Path) -> Generator[None, None, None]:
+    """Make ``path`` a file its user cannot write, for the block.
+
+    A mode of 0444 stops any user but root; root (as CI runs) is stopped
+    only by the immutable attribute, which chattr sets on ext4.
+    """
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(0o600)
+        return
+    subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True, capture_output=True)

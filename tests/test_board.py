@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import without_coverage_env
+from helpers import lock_held, without_coverage_env
 from taskstatus import (
     BatchError,
     BatchTimeoutError,
@@ -33,7 +33,7 @@ from taskstatus import (
     poll_many,
     poll_many_async,
 )
-from taskstatus._board import BOARD_FORMAT, MAX_RESULT_DEPTH
+from taskstatus._board import BOARD_FORMAT, MAX_RESULT_DEPTH, _set_wal  # pyright: ignore[reportPrivateUsage]
 from taskstatus.testing import FakeClock
 
 
@@ -669,6 +669,39 @@ def test_async_an_answer_just_before_a_cancel_is_on_the_board(
     assert ["quick"] == board.settled()
 
 
+def test_async_a_failure_just_before_a_cancel_is_not_on_the_board(
+    board: TaskBoard[str],
+) -> None:
+    """Cancelled as one fetch fails and one answers: only the answer is kept."""
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        batch: asyncio.Task[dict[str, object]]
+
+        async def fetch(key: str) -> dict[str, str]:
+            if key == "bad":
+                batch.cancel()
+                raise ConnectionError(key)
+            return {"status": "COMPLETED"}
+
+        batch = asyncio.ensure_future(
+            poll_many_async(
+                ["good", "bad"],
+                fetch=fetch,
+                board=board,
+                sleep=clock.asleep,
+                clock=clock.monotonic,
+            )
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await batch
+
+    asyncio.run(scenario())
+    assert {"good": TaskStatus.COMPLETED} == {
+        key: record.status for key, record in board.records().items()
+    }
+
+
 def test_resume_after_a_crash_polls_only_the_unsettled(tmp_path: Path) -> None:
     """A new run with the reopened board asks only about unsettled tasks."""
     path = tmp_path / "jobs.db"
@@ -803,20 +836,21 @@ def test_both_boards_take_the_same_results_and_give_them_back(result: object) ->
         durable = TaskBoard.open(Path(folder, "jobs.db"))
         memory: TaskBoard[str] = TaskBoard()
         with durable:
-            outcomes: list[bool] = []
+            outcomes: list[str] = []
             for board in (memory, durable):
                 try:
                     assert board.update("job", "COMPLETED", result)
                 except ValueError as error:
-                    assert "the result for 'job' must be JSON data" in str(error)
-                    outcomes.append(False)
+                    outcomes.append(str(error))
                 else:
-                    outcomes.append(True)
+                    outcomes.append("taken")
                     # The same update again changes nothing, on both.
                     assert not board.update("job", "COMPLETED", result)
             assert outcomes[0] == outcomes[1]
-            if outcomes[0]:
+            if outcomes[0] == "taken":
                 assert result == _without_time(durable, "job").result
+            else:
+                assert outcomes[0].startswith("the result for 'job' must be JSON")
 
 
 @pytest.mark.parametrize(
@@ -920,7 +954,9 @@ def _writes(board: TaskBoard[str], how: str) -> None:
     if how == "update":
         board.update("a", "COMPLETED", {"n": 1})
     else:
-        board.merge({"a": (TaskStatus.COMPLETED, {"n": 1}), "b": (TaskStatus.PENDING, None)})
+        board.merge(
+            {"a": (TaskStatus.COMPLETED, {"n": 1}), "b": (TaskStatus.PENDING, None)}
+        )
 
 
 def _another_process_can_write(path: Path) -> None:
@@ -971,37 +1007,6 @@ def test_a_transaction_an_interrupt_left_open_is_rolled_back_by_the_next(
         assert board.update("a", "COMPLETED")
         _another_process_can_write(path)
         assert TaskStatus.COMPLETED == _without_time(board, "a").status
-
-
-LOCK_HOLDER = """
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-db.execute("ROLLBACK")
-"""
-
-
-@contextmanager
-def lock_held(path: Path) -> Iterator[None]:
-    """Another process holds the file's write lock for the block."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, str(path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=without_coverage_env(),
-    )
-    assert holder.stdin is not None
-    assert holder.stdout is not None
-    try:
-        assert "locked\n" == holder.stdout.readline()
-        yield
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=10)
-        holder.stdout.close()
 
 
 def test_a_lock_held_by_another_process_ends_in_a_clear_error(tmp_path: Path) -> None:
@@ -1134,7 +1139,7 @@ def test_a_damaged_file_is_refused_at_open(tmp_path: Path, read_only: bool) -> N
     """A file whose header is intact but one page is not: refused, named."""
     path = tmp_path / "jobs.db"
     _damaged_board(path)
-    with pytest.raises(ValueError, match="the task board '.*jobs.db' is damaged"):
+    with pytest.raises(ValueError, match=r"the task board '.*jobs.db' is damaged"):
         TaskBoard.open(path, read_only=read_only)
 
 
@@ -1163,9 +1168,11 @@ def test_a_row_that_cannot_be_read_is_damage_named(
     """Reading such a row is a ValueError naming the file and the record."""
     path = tmp_path / "jobs.db"
     _board_with_row(path, row)
-    with TaskBoard.open(path, read_only=True) as board:
-        with pytest.raises(ValueError, match="is damaged: ") as error:
-            board.records()
+    with (
+        TaskBoard.open(path, read_only=True) as board,
+        pytest.raises(ValueError, match="is damaged: ") as error,
+    ):
+        board.records()
     assert problem in str(error.value)
 
 
@@ -1173,9 +1180,11 @@ def test_a_status_that_cannot_be_read_is_damage_in_the_counts(tmp_path: Path) ->
     """summary() reads every status strictly too."""
     path = tmp_path / "jobs.db"
     _board_with_row(path, ("a", b"DONE", "null", None, 0.0))
-    with TaskBoard.open(path, read_only=True) as board:
-        with pytest.raises(ValueError, match="is damaged: a status of b'DONE'"):
-            board.summary()
+    with (
+        TaskBoard.open(path, read_only=True) as board,
+        pytest.raises(ValueError, match="is damaged: a status of b'DONE'"),
+    ):
+        board.summary()
 
 
 def test_a_file_with_the_id_but_no_table_is_refused(tmp_path: Path) -> None:
@@ -1237,6 +1246,81 @@ def test_read_only_sees_a_writer_at_work(tmp_path: Path) -> None:
 
 def test_read_only_needs_the_file(tmp_path: Path) -> None:
     """A missing file is not created."""
-    with pytest.raises(ValueError, match="cannot open the task board .*No such file"):
+    with pytest.raises(ValueError, match=r"cannot open the task board .*No such file"):
         TaskBoard.open(tmp_path / "jobs.db", read_only=True)
     assert [] == list(tmp_path.iterdir())
+
+
+class LockedAtFirst:
+    """A connection whose journal-mode switch meets another opener N times.
+
+    SQLite answers "locked" at once, without waiting, when two processes
+    switch one new file to WAL together: this replays that answer.
+    """
+
+    def __init__(self, db: sqlite3.Connection, times: int) -> None:
+        self._db = db
+        self.left = times
+
+    def execute(self, statement: str) -> Any:
+        """Refuse the WAL switch while ``left`` says so."""
+        if "journal_mode" in statement and self.left:
+            self.left -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return self._db.execute(statement)
+
+
+def test_the_wal_switch_waits_for_other_openers(tmp_path: Path) -> None:
+    """Refused twice, the switch is tried again and succeeds."""
+    with closing(sqlite3.connect(tmp_path / "new.db")) as db:
+        racing = LockedAtFirst(db, 2)
+        _set_wal(racing, 10)  # type: ignore[arg-type]
+        assert 0 == racing.left
+        assert "wal" == db.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_the_wal_switch_gives_up_at_the_lock_timeout(tmp_path: Path) -> None:
+    """Refused for ever, it raises once lock_timeout has passed."""
+    with closing(sqlite3.connect(tmp_path / "new.db")) as db:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            _set_wal(LockedAtFirst(db, 10**9), 0.05)  # type: ignore[arg-type]
+        # Any other error is not waited on.
+        with pytest.raises(sqlite3.OperationalError, match="syntax"):
+            _set_wal(BrokenPragma(db), 10)  # type: ignore[arg-type]
+
+
+class BrokenPragma:
+    """A connection whose every statement is an SQL error."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def execute(self, statement: str) -> Any:
+        """Run a statement SQLite cannot parse."""
+        return self._db.execute("PRAGMA (")
+
+
+def test_a_table_dropped_under_a_reader_is_damage_named(tmp_path: Path) -> None:
+    """Another program breaks the file after it was opened: a clear ValueError."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as board, TaskBoard.open(path, read_only=True) as reader:
+        board.update("a", "PENDING")
+        with closing(sqlite3.connect(path)) as other:
+            other.execute("DROP TABLE tasks")
+            other.commit()
+        with pytest.raises(ValueError, match="is damaged: no such table: tasks"):
+            reader.get("a")
+        with pytest.raises(ValueError, match="is damaged: no such table: tasks"):
+            reader.pending()
+
+
+def test_a_damaged_schema_is_refused_at_open(tmp_path: Path) -> None:
+    """A file whose table of tables is broken is named as damaged."""
+    path = tmp_path / "jobs.db"
+    TaskBoard.open(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA writable_schema=ON")
+        db.execute("UPDATE sqlite_master SET sql = 'CREATE TABLE tasks (' ")
+        db.commit()
+    with pytest.raises(ValueError, match="is damaged: malformed database schema"):
+        TaskBoard.open(path)

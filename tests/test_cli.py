@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import runpy
+import signal
 import subprocess
 import sys
 import sysconfig
+import threading
 from pathlib import Path
 
 import pytest
 
+from helpers import sigint_as
 from taskstatus import TaskStatus
 from taskstatus._cli import main
+from taskstatus._cli._signals import HeldSignals
 
 
 def test_list_is_the_default_command(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,3 +76,72 @@ def test_console_script_is_installed() -> None:
     script = Path(sysconfig.get_path("scripts"), "taskstatus")
     output = subprocess.run([script], capture_output=True, text=True, check=True).stdout
     assert "COMPLETED_WITH_ERRORS" in output
+
+
+SIGNAL_DURING_IMPORT = """
+import os, signal, sys
+
+class Kick:
+    '''Sends the signal while the command's own modules are being imported.'''
+
+    def find_spec(self, name, path, target=None):
+        if name == "taskstatus._cli._main":
+            os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+        return None
+
+sys.meta_path.insert(0, Kick())
+from taskstatus._cli import main
+sys.exit(main(["list"]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "word"),
+    [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")],
+)
+def test_a_signal_during_start_up_is_a_clean_exit(
+    name: str, code: int, word: str
+) -> None:
+    """Ctrl-C or SIGTERM while the command imports itself: one line, no traceback."""
+    with sigint_as(signal.default_int_handler):
+        run = subprocess.run(
+            [sys.executable, "-c", SIGNAL_DURING_IMPORT, name],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert (code, "", f"taskstatus: {word}\n") == (
+        run.returncode,
+        run.stdout,
+        run.stderr,
+    )
+
+
+def test_an_ignored_sigint_stays_ignored_during_start_up() -> None:
+    """A command started with SIGINT ignored (a background job) keeps it so."""
+    with sigint_as(signal.SIG_IGN):
+        run = subprocess.run(
+            [sys.executable, "-c", SIGNAL_DURING_IMPORT, "SIGINT"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert 0 == run.returncode, run.stderr
+    assert run.stdout.startswith("VALUE ")  # the table, printed as if no signal
+
+
+def test_signals_are_held_only_in_the_main_thread() -> None:
+    """main() called from another thread changes no signal handler."""
+    before = signal.getsignal(signal.SIGTERM)
+    seen: list[object] = []
+
+    def in_thread() -> None:
+        with HeldSignals():
+            seen.append(signal.getsignal(signal.SIGTERM))
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    thread.join()
+    assert [before] == seen

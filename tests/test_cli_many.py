@@ -6,15 +6,28 @@ import asyncio
 import io
 import json
 import signal
+import sqlite3
+import stat
 import subprocess
 import threading
 import time
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-from helpers import FAST, SCRIPT, Reply, ScriptedServer, signalled, taskstatus
-from taskstatus import BatchProgress, TaskBoard, TaskStatus
+from helpers import (
+    FAST,
+    SCRIPT,
+    Reply,
+    ScriptedServer,
+    lock_held,
+    read_only,
+    signalled,
+    taskstatus,
+)
+from taskstatus import BatchProgress, TaskBoard, TaskRecord, TaskStatus
 from taskstatus._cli import _batch, _board
 from taskstatus._cli._wait import WaitOptions
 
@@ -102,11 +115,19 @@ def test_from_stdin(task_server: ScriptedServer) -> None:
     [
         (None, "cannot read"),
         ("http://127.0.0.1:9/a\nftp://x/\n", "line 2: expected an http:// or https://"),
-        ("http://127.0.0.1:9/a\nhttp://127.0.0.1:9/a\n", "is given twice"),
-        ("# nothing\n\n", "give a task URL, or --from FILE"),
+        (
+            "http://127.0.0.1:9/a\n#\nHTTP://127.0.0.1:9/%61\n",
+            "urls.txt, line 3 repeats line 1: http://127.0.0.1:9/%61\n",
+        ),
+        (
+            "http://127.0.0.1:9/a?token=x\nhttp://127.0.0.1:9/a?token=y\n",
+            "urls.txt, line 2 differs only in its secrets from line 1: "
+            "http://127.0.0.1:9/a?token=***\n",
+        ),
+        ("# nothing\n\n", "urls.txt holds no URLs\n"),
         (b"\xff\xfe", "not UTF-8 text"),
     ],
-    ids=["missing", "bad line", "repeated", "empty", "not text"],
+    ids=["missing", "bad line", "repeated", "secrets only", "empty", "not text"],
 )
 def test_bad_url_files_exit_2(
     tmp_path: Path, content: str | bytes | None, message: str
@@ -120,7 +141,48 @@ def test_bad_url_files_exit_2(
     run = taskstatus("wait", "--from", str(url_file))
     assert 2 == run.returncode
     assert message in run.stderr
-    assert "Traceback" not in run.stderr
+    assert 1 == len(run.stderr.splitlines())
+
+
+def test_a_repeat_on_the_command_line_names_both(tmp_path: Path) -> None:
+    """Two spellings of one URL, as arguments and in a file, name both places."""
+    url_file = tmp_path / "urls.txt"
+    url_file.write_text("https://api.example:443/t/%7E1\n", encoding="utf-8")
+    run = taskstatus("wait", "https://API.example/t/~1", "--from", str(url_file))
+    assert (
+        2,
+        f"taskstatus wait: error: {url_file}, line 1 repeats URL 1: "
+        "https://api.example:443/t/%7E1\n",
+    ) == (run.returncode, run.stderr)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_url(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """A file saved by an editor that writes a BOM reads as it shows."""
+    url_file = tmp_path / "urls.txt"
+    url_file.write_bytes("\ufeff".encode() + "\n".join(urls(task_server, 2)).encode())
+    run = taskstatus("wait", "--from", str(url_file), *QUICK)
+    assert (0, "") == (
+        run.returncode,
+        run.stderr.replace(
+            f"COMPLETED {task_server.url}/t/1\nCOMPLETED {task_server.url}/t/2\n", ""
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (":memory:", "--state needs a file: ':memory:' would keep nothing"),
+        ("", "--state needs a file name"),
+        (" ", "--state needs a file name"),
+    ],
+)
+def test_a_state_that_keeps_nothing_is_refused(state: str, message: str) -> None:
+    """SQLite's in-memory and temporary names are no --state file."""
+    run = taskstatus("wait", "http://127.0.0.1:9/", "--state", state)
+    assert (2, f"taskstatus wait: error: {message}\n") == (run.returncode, run.stderr)
 
 
 def test_no_url_at_all_exits_2() -> None:
@@ -137,7 +199,8 @@ def test_no_url_at_all_exits_2() -> None:
     [
         ("--rate", "0", "positive number of requests per second"),
         ("--rate", "fast", "a number of requests per second"),
-        ("--parallel", "0", "whole number of at least 1"),
+        ("--parallel", "0", "whole number of at least 1, got '0'"),
+        ("--parallel", "-1", "whole number of at least 1, got '-1'"),
     ],
 )
 def test_bad_batch_options_exit_2(option: str, value: str, message: str) -> None:
@@ -321,29 +384,32 @@ def test_a_request_thread_reports_its_exception() -> None:
     def fail(argument: str) -> str:
         raise ConnectionError(argument)
 
+    threads: set[threading.Thread] = set()
     with pytest.raises(ConnectionError, match="x"):
-        asyncio.run(_batch._in_thread(fail, "x"))  # pyright: ignore[reportPrivateUsage]
+        asyncio.run(_batch._in_thread(fail, "x", threads))  # pyright: ignore[reportPrivateUsage]
+    assert set() == threads  # a thread leaves the set as it ends
 
 
 def test_a_request_thread_outliving_its_task_is_ignored() -> None:
     """A thread finishing after its task was cancelled changes nothing."""
     release = threading.Event()
-    finished = threading.Event()
+    threads: set[threading.Thread] = set()
 
     def slow(argument: str) -> str:
-        release.wait(5)
-        finished.set()
+        release.wait(30)
         return argument
 
     async def scenario() -> None:
-        waiting = asyncio.ensure_future(_batch._in_thread(slow, "x"))  # pyright: ignore[reportPrivateUsage]
-        await asyncio.sleep(0.01)
+        waiting = asyncio.ensure_future(_batch._in_thread(slow, "x", threads))  # pyright: ignore[reportPrivateUsage]
+        await asyncio.sleep(0)  # the thread starts
+        (thread,) = threads
         waiting.cancel()
         release.set()
-        while not finished.is_set():
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(0.02)  # the thread's report runs, and is ignored
+        thread.join(30)  # its report is queued before the thread ends
+        for _ in range(3):
+            await asyncio.sleep(0)  # the report runs, and is ignored
         assert waiting.cancelled()
+        assert set() == threads
 
     asyncio.run(scenario())
 
@@ -453,15 +519,44 @@ def test_an_empty_board_file(tmp_path: Path) -> None:
     ] == run.stdout.splitlines()
 
 
-def test_a_board_result_of_another_shape_reads_as_unknown() -> None:
-    """A --state record that this command did not write is an UNKNOWN task."""
-    assert _batch.Polled(TaskStatus.UNKNOWN) == _batch.Polled.from_dict("done")
-    assert _batch.Polled(TaskStatus.UNKNOWN) == _batch.Polled.from_dict(
-        {"status": "ACTIVE"}
+def test_a_settled_record_is_read_by_its_status_whoever_wrote_it() -> None:
+    """The record's status counts; an error only in the command's own shape."""
+    done = TaskRecord(TaskStatus.COMPLETED, "done")
+    assert _batch.Polled(TaskStatus.COMPLETED) == _batch.Polled.from_record(
+        done, "done"
     )
-    assert _batch.Polled(TaskStatus.FAILED, "x") == _batch.Polled.from_dict(
-        {"status": "FAILED", "error": "x"}
+    failed = TaskRecord(TaskStatus.FAILED)
+    webhook = {"status": "FAILED", "error": "boom", "id": 7}
+    assert _batch.Polled(TaskStatus.FAILED) == _batch.Polled.from_record(
+        failed, webhook
     )
+    ours = {"status": "FAILED", "error": "HTTP 404\x1b[2J"}
+    assert _batch.Polled(TaskStatus.FAILED, "HTTP 404\\x1b[2J") == (
+        _batch.Polled.from_record(failed, ours)
+    )
+    assert _batch.Polled(TaskStatus.FAILED, "x") == _batch.Polled.from_record(
+        None, {"status": "FAILED", "error": "x"}
+    )
+    assert _batch.Polled(TaskStatus.UNKNOWN) == _batch.Polled.from_record(None, 7)
+
+
+def test_state_written_by_a_webhook_handler_is_resumed(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """A record settled by other code, in its own shape, ends the wait cleanly."""
+    state = tmp_path / "jobs.db"
+    listed = urls(task_server, 2)
+    with TaskBoard.open(state) as board:
+        board.update(listed[0], "COMPLETED", {"id": 1, "rows": 3})
+        board.update(listed[1], "FAILED", None)
+    run = taskstatus("wait", *listed, "--state", str(state), "--json")
+    assert 3 == run.returncode, run.stderr  # one of each: a partial success
+    records = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [("COMPLETED", 0), ("FAILED", 4)] == [
+        (record["status"], record["exit_code"]) for record in records[:2]
+    ]
+    assert {"COMPLETED": 1, "FAILED": 1} == records[-1]["counts"]
+    assert [] == task_server.seen
 
 
 def test_a_state_file_that_cannot_merge_is_one_line(
@@ -469,9 +564,205 @@ def test_a_state_file_that_cannot_merge_is_one_line(
 ) -> None:
     """A --state record of an entity (ACTIVE) cannot take a task's status: exit 1."""
     path = tmp_path / "jobs.db"
+    url = f"{task_server.url}/t/1"
     with TaskBoard.open(path) as board:
-        board.update(task_server.url, "ACTIVE")
-    run = taskstatus("wait", task_server.url, "--state", str(path))
+        board.update(url, "ACTIVE")
+    run = taskstatus("wait", url, "--state", str(path))
     assert 1 == run.returncode
     assert "lifecycle and operation statuses" in run.stderr.splitlines()[-1]
     assert "Traceback" not in run.stderr
+
+
+# --- --state against the real world ---------------------------------------
+
+
+def _one_error_line(run: subprocess.CompletedProcess[str], code: int) -> str:
+    assert code == run.returncode, run.stderr
+    lines = run.stderr.splitlines()
+    assert 1 == len(lines), run.stderr
+    return lines[0]
+
+
+def test_a_read_only_state_file_is_refused_before_any_request(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """A board the user can read but not write: one line, exit 2, no request."""
+    path = tmp_path / "jobs.db"
+    TaskBoard.open(path).close()
+    with read_only(path):
+        run = taskstatus("wait", *urls(task_server, 2), "--state", str(path))
+        line = _one_error_line(run, 2)
+        # `taskstatus board` only reads: it shows the file all the same.
+        assert 0 == taskstatus("board", str(path)).returncode
+    shown = repr(str(path))
+    assert f"taskstatus wait: cannot write the task board {shown}: it is read-only" == (
+        line
+    )
+    assert [] == task_server.seen
+
+
+def _damaged(path: Path) -> None:
+    with TaskBoard.open(path) as board:
+        board.merge(
+            {f"t{n}": (TaskStatus.PENDING, {"pad": "x" * 200}) for n in range(2000)}
+        )
+    with path.open("r+b") as file:
+        file.seek(path.stat().st_size // 2 // 4096 * 4096)
+        file.write(b"\xff" * 4096)
+
+
+def _id_without_table(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE other (x)")
+        db.execute("PRAGMA application_id=0x54534231")
+        db.commit()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_damaged, "is damaged"),
+        (_id_without_table, "has the id of a task board, but not its tasks table"),
+    ],
+    ids=["damaged page", "id without table"],
+)
+def test_an_unusable_state_file_is_one_line_before_any_request(
+    task_server: ScriptedServer,
+    tmp_path: Path,
+    make: Callable[[Path], None],
+    message: str,
+) -> None:
+    """Wait --state and board: exit 2 with one line naming the file."""
+    path = tmp_path / "jobs.db"
+    make(path)
+    waited = _one_error_line(
+        taskstatus("wait", *urls(task_server, 1), "--state", str(path)), 2
+    )
+    shown = _one_error_line(taskstatus("board", str(path)), 2)
+    assert message in waited
+    assert message in shown
+    assert str(path) in waited
+    assert [] == task_server.seen
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (("a", "COMPLETED", "{bad json", None, 0.0), "the record of 'a' holds"),
+        ((b"a", "COMPLETED", "null", None, 0.0), "a key of b'a'"),
+        (("a", "COMPLETED", "9" * 5000, None, 0.0), "the record of 'a' holds"),
+    ],
+    ids=["bad JSON", "BLOB key", "5000 digits"],
+)
+def test_board_shows_a_damaged_record_as_one_line(
+    tmp_path: Path, row: tuple[object, ...], problem: str
+) -> None:
+    """A row other code damaged: exit 2, one line, never a traceback."""
+    path = tmp_path / "jobs.db"
+    TaskBoard.open(path).close()
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("INSERT INTO tasks VALUES (?, ?, ?, ?, ?)", row)
+        db.commit()
+    for arguments in (["board", str(path)], ["board", str(path), "--json"]):
+        assert problem in _one_error_line(taskstatus(*arguments), 2)
+
+
+@pytest.mark.parametrize("make", ["empty", "other database"])
+def test_board_never_writes(tmp_path: Path, make: str) -> None:
+    """An empty file or another app's SQLite file is named, and left as it was."""
+    path = tmp_path / "jobs.db"
+    if make == "empty":
+        path.touch()
+        message = "is not yet a task board"
+    else:
+        with closing(sqlite3.connect(path)) as db:
+            db.execute("CREATE TABLE things (x)")
+            db.commit()
+        message = "is an SQLite file, but not a task board"
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    line = _one_error_line(taskstatus("board", str(path)), 2)
+    assert line.endswith(message)
+    assert before == (path.read_bytes(), path.stat().st_mtime_ns)
+    assert [path] == list(tmp_path.iterdir())
+
+
+def test_a_state_file_locked_by_another_process_respects_the_timeout(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Another process holds the lock: the wait ends at --timeout, naming the file."""
+    path = tmp_path / "jobs.db"
+    TaskBoard.open(path).close()
+    with lock_held(path):
+        run = taskstatus(
+            "wait", *urls(task_server, 1), "--state", str(path), "--timeout", "0.5"
+        )
+    line = _one_error_line(run, 1)
+    assert line == (
+        f"taskstatus wait: the task board {str(path)!r} stayed locked by another "
+        "process for 0.5 s"
+    )
+    assert [] == task_server.seen
+
+
+def test_the_state_file_holds_no_secret(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """User info and token parameters never reach the file, which is 0600.
+
+    Resuming still works: the second run asks nothing again.
+    """
+    port = task_server.server_address[1]
+    secret_url = f"http://me:hunter2@127.0.0.1:{port}/t/1;jwt=e30?token=SECRET&page=1"
+    state = tmp_path / "jobs.db"
+    first = taskstatus("wait", secret_url, "--state", str(state), *QUICK)
+    assert 0 == first.returncode, first.stderr
+    assert 0o600 == stat.S_IMODE(state.stat().st_mode)
+    with TaskBoard.open(state, read_only=True) as board:
+        assert [f"http://***@127.0.0.1:{port}/t/1;jwt=***?token=***&page=1"] == list(
+            board.records()
+        )
+    on_disk = b"".join(file.read_bytes() for file in tmp_path.iterdir())
+    for secret in (b"hunter2", b"SECRET", b"e30"):
+        assert secret not in on_disk
+    second = taskstatus("wait", secret_url, "--state", str(state), *QUICK)
+    assert 0 == second.returncode, second.stderr
+    assert 1 == len(task_server.seen)
+    assert "Basic " in task_server.seen[0].headers["Authorization"]
+
+
+def test_stored_error_text_is_escaped_on_resume(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Text from the file reaches the log escaped, as a server's text does."""
+    state = tmp_path / "jobs.db"
+    (url,) = urls(task_server, 1)
+    with TaskBoard.open(state) as board:
+        board.update(
+            url, "FAILED", {"status": "FAILED", "error": "x\x1b[2J\n::error::owned"}
+        )
+    run = taskstatus("wait", url, "--state", str(state))
+    assert 1 == run.returncode
+    assert "taskstatus wait: x\\x1b[2J\\n::error::owned" == run.stderr.splitlines()[-1]
+    assert [] == task_server.seen
+
+
+def test_a_signal_during_a_request_cuts_it_and_ends_cleanly(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """SIGTERM while a request hangs: 143 with its final record, no thread left.
+
+    The hanging request is cut and its thread joined before the interpreter
+    shuts down (a thread still at work then could crash it on 3.13).
+    """
+    task_server.script(Reply({"status": "COMPLETED"}, hang=60))
+    state = str(tmp_path / "jobs.db")
+    run = signalled(
+        ["wait", *urls(task_server, 2), "--state", state, "--json"],
+        task_server,
+        2,
+        signal.SIGTERM,
+    )
+    assert 143 == run.returncode, run.stderr
+    final = json.loads(run.stdout.splitlines()[-1])
+    assert ("interrupted", 143) == (final["event"], final["exit_code"])
+    assert "taskstatus wait: terminated\n" == run.stderr

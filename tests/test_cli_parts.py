@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import socket
@@ -25,6 +24,7 @@ from taskstatus._cli._http import (
     DeadlineError,
     FetchError,
     RetryingFetch,
+    Stopper,
     TaskEndpoint,
     parse_retry_after,
 )
@@ -285,16 +285,40 @@ def test_unusable_urls_are_refused(url: str, message: str) -> None:
         _http.prepare_url(url)
 
 
-def test_watchdog_fires_before_a_connection_is_made() -> None:
-    """A connection still without a socket when time is up is left alone."""
-    watchdog = _http._Watchdog(0.01)  # pyright: ignore[reportPrivateUsage]
-    connection = watchdog.watched(http.client.HTTPConnection)("127.0.0.1", port=9)
-    deadline = time.monotonic() + 5
-    while not watchdog.fired and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert watchdog.fired
-    assert connection.sock is None
+def test_a_socket_watched_after_the_time_is_up_is_cut_at_once() -> None:
+    """A connection made after the watchdog fired is cut as it is watched."""
+    watchdog = _http._Watchdog(0)  # pyright: ignore[reportPrivateUsage]
+    watchdog.fire()
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        watchdog.watch(ours)
+        assert b"" == ours.recv(1)  # shut down: the read returns at once
     watchdog.stop()
+
+
+def test_a_stopper_cuts_a_request_in_flight(task_server: ScriptedServer) -> None:
+    """stop() ends a request the server never answers, and any later one."""
+    task_server.script(Reply({"status": "COMPLETED"}, hang=60))
+    endpoint = TaskEndpoint(task_server.url)
+    stopper = Stopper()
+    errors: list[FetchError] = []
+
+    def request() -> None:
+        try:
+            endpoint.get_json(time_limit=60, stopper=stopper)
+        except FetchError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=request)
+    thread.start()
+    while not task_server.seen:  # the request is in flight
+        time.sleep(0.01)
+    stopper.stop()
+    thread.join(30)
+    assert not thread.is_alive()
+    request()  # after stop: cut as soon as it is made
+    assert 2 == len(errors)
+    assert stopper.stopped
 
 
 # --- wait, in-process -----------------------------------------------------

@@ -10,7 +10,6 @@ import select
 import signal
 import subprocess
 import sys
-import time
 from http.server import ThreadingHTTPServer
 
 import pytest

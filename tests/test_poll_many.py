@@ -692,7 +692,10 @@ def test_async_fetches_that_never_answer_are_cancelled_at_the_grace() -> None:
                 clock=clock.monotonic,
             )
         assert {"a": None, "b": None, "c": None, "d": None} == caught.value.pending
-        assert (2, 0.5 + DEADLINE_GRACE) == (caught.value.attempts, caught.value.elapsed)
+        assert (2, 0.5 + DEADLINE_GRACE) == (
+            caught.value.attempts,
+            caught.value.elapsed,
+        )
         return asyncio.all_tasks() - {asyncio.current_task()}
 
     assert set() == asyncio.run(scenario())
@@ -827,3 +830,18 @@ def test_batch_error_pickles() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert ({"a": 1}, {"b": None}) == (copy.done, copy.pending)
     assert "the batch stopped with 1 of 2 tasks settled" == str(copy)
+
+
+def test_async_a_fetch_that_cancels_itself_cancels_the_batch() -> None:
+    """A fetch raising CancelledError is not an answer: the batch is cancelled."""
+    clock = FakeClock()
+
+    async def fetch(key: str) -> str:
+        raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(
+            poll_many_async(
+                ["a"], fetch=fetch, sleep=clock.asleep, clock=clock.monotonic
+            )
+        )

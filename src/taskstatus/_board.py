@@ -763,9 +763,7 @@ class _SQLiteStore:
         if isinstance(error, OSError):
             reason = error.strerror or text
             return ValueError(f"cannot open the task board {shown}: {reason}")
-        if "unable to open" in text:
-            return ValueError(f"cannot open the task board {shown}: {text}")
-        if "file is not a database" in text:
+        if "not a database" in text or "unable to open" in text:
             return ValueError(f"{shown} is not a task board file: {text}")
         return self._damaged(text)
 
@@ -888,16 +886,6 @@ class _SQLiteStore:
                 db.close()
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    key TEXT PRIMARY KEY,
-    status TEXT NOT NULL,
-    result TEXT NOT NULL,
-    version,
-    updated REAL NOT NULL
-)
-"""
-
 _COLUMNS = "key, status, result, version, updated"
 
 _MOST_PARAMETERS = 500
@@ -976,7 +964,7 @@ def safe_message(text: object) -> str:
 def _stored_status(value: object) -> TaskStatus:
     if not isinstance(value, str):
         msg = f"a status of {show_value(value)}"
-        raise ValueError(msg)  # noqa: TRY004 - it is damage, not a type mistake
+        raise ValueError(msg)
     return parse_status(value)
 
 
@@ -986,18 +974,18 @@ def _record(
     """Check and read one row; raise ValueError naming what is wrong."""
     if not isinstance(key, str):
         msg = f"a key of {show_value(key)}"
-        raise ValueError(msg)  # noqa: TRY004 - damage
+        raise ValueError(msg)
     try:
         member = _stored_status(status)
         if not isinstance(result, str):
-            raise ValueError(f"a result of {show_value(result)}")  # noqa: TRY004
+            raise ValueError(f"a result of {show_value(result)}")
         value = json.loads(result)
         _check_version(version)
         if isinstance(updated, bool) or not isinstance(updated, (int, float)):
-            raise ValueError(f"a time of {show_value(updated)}")  # noqa: TRY004
+            raise ValueError(f"a time of {show_value(updated)}")
     except (TypeError, ValueError, RecursionError) as error:
         msg = f"the record of {show_value(key)} holds {error}"
         raise ValueError(msg) from None
     return _new_record(
-        TaskRecord, (member, value, cast("Optional[Version]", version), updated)
+        TaskRecord, (member, value, cast("Version | None", version), updated)
     )

@@ -561,8 +561,7 @@ class _Batch(Generic[K, T]):
         for key in keys:
             try:
                 status, result = self._outcome(tasks[key], key, answers)
-                if result is not None:
-                    check_result(key, result)
+                check_result(key, result)
             except Exception as error:  # noqa: BLE001 - raised by record()
                 errors.append(error)
                 continue

@@ -2,7 +2,9 @@
 
 The URLs are followed with `poll_many_async`; each request runs in a daemon
 thread (urllib blocks), so that Ctrl-C or SIGTERM ends the command at once
-whatever the requests are doing.
+whatever the requests are doing. On the way out every request still in
+flight is cut and its thread joined, so that none is at work while the
+interpreter shuts down.
 """
 
 from __future__ import annotations
@@ -15,34 +17,47 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Callable, TextIO, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, TextIO, TypeVar, cast
 
-from .._board import TaskBoard
-from .._errors import BatchTimeoutError
+from .._board import LOCK_TIMEOUT, TaskBoard
+from .._errors import BatchError, BatchTimeoutError, BoardLockedError
 from .._parse import coerce_status
 from .._policy import BatchPolicy, Deadline
 from .._poll import BatchProgress, poll_many_async
 from .._result import summarize
-from .._status import LIFECYCLE_STATUSES, TERMINAL_STATUSES, TaskStatus
-from ._http import DeadlineError, FetchError, RetryingFetch, TaskEndpoint
+from .._status import TERMINAL_STATUSES, TaskStatus
+from ._http import (
+    DeadlineError,
+    FetchError,
+    RetryingFetch,
+    Stopper,
+    TaskEndpoint,
+    task_key,
+)
 from ._progress import OneLine, seconds
+from ._safe import safe_text
+from ._signals import interruption
 from ._wait import (
     EXIT_CODES,
     EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
     EXIT_TIMEOUT,
     EXIT_USAGE,
     FieldError,
-    Terminated,
     WaitOptions,
     status_at,
 )
+
+if TYPE_CHECKING:
+    from .._board import TaskRecord
 
 R = TypeVar("R")
 
 MAX_URLS_SHOWN = 10
 """How many unsettled URLs the report at the deadline lists."""
+
+THREAD_JOIN_TIMEOUT = 5.0
+"""Seconds the command waits on its way out for request threads to end
+(their requests are cut first, so they end at once)."""
 
 
 @dataclass(frozen=True)
@@ -62,24 +77,33 @@ class Polled:
         return {"status": self.status.value, "error": self.error}
 
     @classmethod
-    def from_dict(cls, data: object) -> Polled:
-        """Read the JSON form back; anything else is an UNKNOWN task."""
-        if not isinstance(data, Mapping):
-            return cls(TaskStatus.UNKNOWN)
-        fields = cast("Mapping[str, object]", data)
-        status = coerce_status(fields.get("status"))
+    def from_record(cls, record: TaskRecord | None, result: object) -> Polled:
+        """Read a settled task back: its record's status, and its error if ours.
+
+        The record may have been written by anyone (a webhook handler, an
+        earlier run): its status is what counts. An error is one only in
+        the command's own shape, and its text is escaped again, since a
+        file is no more trusted than a server.
+        """
+        status = TaskStatus.UNKNOWN if record is None else record.status
+        if not isinstance(result, Mapping):
+            return cls(status)
+        fields = cast("Mapping[str, object]", result)
         error = fields.get("error")
-        return cls(
-            TaskStatus.UNKNOWN if status in LIFECYCLE_STATUSES else status,
-            error if isinstance(error, str) else None,
-        )
+        if record is None:
+            status = coerce_status(fields.get("status"))
+        ours = set(fields) == {"status", "error"} and isinstance(error, str)
+        return cls(status, safe_text(cast("str", error)) if ours else None)
 
 
 def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
     """Wait for every URL of ``options``; return the exit code of the batch."""
     view = _view_for(options, out, err)
     try:
-        state = _board_for(options.state)
+        state = _board_for(options.state, options.policy.timeout)
+    except BoardLockedError as error:
+        view.message(str(error))
+        return EXIT_ERROR
     except ValueError as error:
         view.message(str(error))
         return EXIT_USAGE
@@ -94,25 +118,40 @@ class _BatchWait:
         self._options = options
         self._view = view
         self._policy = BatchPolicy.of(options.policy, {})
-        self._deadline = Deadline(self._policy.timeout, time.monotonic)
         self._endpoints = {
-            url: TaskEndpoint(url, options.headers) for url in options.urls
+            task_key(url): TaskEndpoint(url, options.headers) for url in options.urls
         }
+        self._settled: dict[str, Polled] = {}
+        self._calls = 0
+        self._stopper = Stopper()
+        self._threads: set[threading.Thread] = set()
+        self._board: TaskBoard[str] | None = None
+        # Started once every URL is prepared: the batch's own deadline
+        # starts with it, and the retries share it.
+        self._deadline = Deadline(self._policy.timeout, time.monotonic)
         self._fetchers = {
-            url: RetryingFetch(
+            key: RetryingFetch(
                 endpoint,
                 retries=options.retries,
                 policy=self._policy,
                 deadline=self._deadline,
                 on_retry=lambda _error, _attempt, _delay: None,
+                stopper=self._stopper,
             )
-            for url, endpoint in self._endpoints.items()
+            for key, endpoint in self._endpoints.items()
         }
-        self._settled: dict[str, Polled] = {}
-        self._calls = 0
 
     def run(self, board: TaskBoard[str] | None) -> int:
         """Wait for all the URLs; return the exit code."""
+        self._board = board
+        try:
+            return self._run(board)
+        finally:
+            self._stopper.stop()
+            for thread in list(self._threads):
+                thread.join(THREAD_JOIN_TIMEOUT)
+
+    def _run(self, board: TaskBoard[str] | None) -> int:
         view = self._view
         try:
             asyncio.run(
@@ -127,27 +166,25 @@ class _BatchWait:
                 )
             )
         except BatchTimeoutError as error:
-            unsettled = [self._endpoints[url].shown for url in error.pending]
+            unsettled = [self._endpoints[key].shown for key in error.pending]
             view.message(
                 f"reached the timeout of {self._policy.timeout:g} s with "
                 f"{len(unsettled)} of {len(self._endpoints)} tasks unsettled"
             )
             return self._final(EXIT_TIMEOUT, "timeout", unsettled=unsettled)
-        except Terminated:
-            view.message("terminated")
-            return self._final(EXIT_TERMINATED, "interrupted")
-        except KeyboardInterrupt:
-            view.message("interrupted")
-            return self._final(EXIT_INTERRUPTED, "interrupted")
-        except ValueError as error:  # the --state file holds what cannot merge
-            view.message(str(error))
+        except KeyboardInterrupt as stop:
+            code, word = interruption(stop)
+            view.message(word)
+            return self._final(code, "interrupted")
+        except BatchError as error:  # the --state file: locked, or cannot merge
+            view.message(str(error.__cause__))
             return self._final(EXIT_ERROR, "error")
         return self._done()
 
-    def _poll_once(self, url: str) -> Polled:
+    def _poll_once(self, key: str) -> Polled:
         """One request for one URL, in a thread: its status, or its error."""
         try:
-            response = self._fetchers[url]()
+            response = self._fetchers[key]()
         except DeadlineError:  # the batch's deadline will end the wait
             return Polled(TaskStatus.UNKNOWN)
         except FetchError as error:
@@ -161,12 +198,13 @@ class _BatchWait:
             return Polled(TaskStatus.FAILED, error=message)
         return Polled(status)
 
-    async def _fetch(self, url: str) -> dict[str, object]:
-        return (await _in_thread(self._poll_once, url)).to_dict()
+    async def _fetch(self, key: str) -> dict[str, object]:
+        return (await _in_thread(self._poll_once, key, self._threads)).to_dict()
 
-    def _on_done(self, url: str, result: object) -> None:
-        polled = self._settled[url] = Polled.from_dict(result)
-        self._view.task(self._endpoints[url].shown, polled)
+    def _on_done(self, key: str, result: object) -> None:
+        record = None if self._board is None else self._board.get(key)
+        polled = self._settled[key] = Polled.from_record(record, result)
+        self._view.task(self._endpoints[key].shown, polled)
 
     def _on_progress(self, progress: BatchProgress) -> None:
         self._calls = progress.calls
@@ -177,7 +215,8 @@ class _BatchWait:
         if any(polled.error is not None for polled in settled):
             return self._final(EXIT_ERROR, "done")
         overall = summarize(polled.status for polled in settled).overall
-        return self._final(EXIT_CODES[overall], "done", status=overall.value)
+        code = EXIT_CODES.get(overall, EXIT_ERROR)
+        return self._final(code, "done", status=overall.value)
 
     def _final(self, code: int, event: str, **record: object) -> int:
         self._view.finish()
@@ -198,22 +237,33 @@ class _BatchWait:
         return code
 
 
-def _board_for(path: str | None) -> contextlib.AbstractContextManager[Any]:
+def _board_for(
+    path: str | None, timeout: float | None
+) -> contextlib.AbstractContextManager[Any]:
     """Open the --state board, if there is one, for the length of the wait.
 
+    A lock held by another process is waited for `LOCK_TIMEOUT` seconds at
+    most, and never longer than ``--timeout``.
+
     Raises:
-        ValueError: The file is no board, or cannot be opened.
+        ValueError: The file is no board, is damaged or read-only, or cannot
+            be opened.
+        BoardLockedError: Another process held the file's lock too long.
     """
     if path is None:
         return contextlib.nullcontext()
-    return TaskBoard.open(path)
+    lock_timeout = LOCK_TIMEOUT if timeout is None else min(LOCK_TIMEOUT, timeout)
+    return TaskBoard.open(path, lock_timeout=lock_timeout)
 
 
-async def _in_thread(function: Callable[[str], R], argument: str) -> R:
+async def _in_thread(
+    function: Callable[[str], R], argument: str, threads: set[threading.Thread]
+) -> R:
     """Run a blocking call in a daemon thread and await its result.
 
     Daemon threads, not an executor: an executor's threads are joined when
     the interpreter exits, so Ctrl-C would wait for requests in flight.
+    The thread is in ``threads`` while it runs, for the command to join.
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[R] = loop.create_future()
@@ -227,10 +277,14 @@ async def _in_thread(function: Callable[[str], R], argument: str) -> R:
             report = partial(settle, future.set_result, function(argument))
         except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
             report = partial(settle, future.set_exception, error)
+        finally:
+            threads.discard(threading.current_thread())
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
             loop.call_soon_threadsafe(report)
 
-    threading.Thread(target=run, daemon=True).start()
+    thread = threading.Thread(target=run, daemon=True)
+    threads.add(thread)
+    thread.start()
     return await future
 
 

@@ -7,6 +7,7 @@ import os
 from typing import TextIO
 
 from .._board import TaskBoard
+from .._errors import show_value
 from ._safe import redact_url
 from ._wait import EXIT_USAGE
 
@@ -17,16 +18,17 @@ MAX_UNSETTLED_SHOWN = 50
 def show_board(path: str, *, as_json: bool, out: TextIO, err: TextIO) -> int:
     """Print the counts by status and the unsettled tasks of a board file."""
     if not os.path.isfile(path):
-        print(f"taskstatus board: error: no board file at {path!r}", file=err)
+        print(f"taskstatus board: error: no board file at {show_value(path)}", file=err)
         return EXIT_USAGE
     try:
-        board = TaskBoard.open(path)
+        # Read-only: the file is never created, changed or locked, and a
+        # board in a folder that cannot be written is read all the same.
+        with TaskBoard.open(path, read_only=True) as board:
+            records = board.records()
+            summary = board.summary()
     except ValueError as error:
         print(f"taskstatus board: error: {error}", file=err)
         return EXIT_USAGE
-    with board:
-        records = board.records()
-        summary = board.summary()
     counts = {status.value: n for status, n in summary.counts.items() if n}
     unsettled = [
         (redact_url(key), record.status.value, record.updated)

@@ -23,14 +23,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, cast
 
 from .._checks import finite_float
 from .._policy import Deadline, PollPolicy, delay_before_next
-from ._safe import redact_url, safe_text
+from ._safe import redact_url, redacted, safe_text
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """The largest response body read; a task status never needs more."""
@@ -135,6 +135,61 @@ def prepare_url(text: str) -> str:
     )
 
 
+_UNRESERVED = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+)
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def normalized_url(text: str) -> str:
+    """Return the one spelling of a URL that other spellings of it share.
+
+    `prepare_url`'s form, and then as RFC 3986 normalises: the scheme and
+    host in lower case, no default port, ``/`` for an empty path, escapes
+    of unreserved characters decoded (``%7E`` is ``~``) and the others in
+    upper case (``%2f`` is ``%2F``).
+
+    Raises:
+        ValueError: As `prepare_url`.
+    """
+    parts = urllib.parse.urlsplit(prepare_url(text))
+    netloc = parts.netloc
+    default = ":443" if parts.scheme == "https" else ":80"
+    if netloc.endswith(default):
+        netloc = netloc[: -len(default)]
+    userinfo, at, host = netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{host.lower()}"
+
+    def escapes(piece: str) -> str:
+        def one(match: re.Match[str]) -> str:
+            char = chr(int(match.group()[1:], 16))
+            return char if char in _UNRESERVED else match.group().upper()
+
+        return _ESCAPE.sub(one, piece)
+
+    return urllib.parse.urlunsplit(
+        (
+            parts.scheme,
+            escapes(netloc),
+            escapes(parts.path) or "/",
+            escapes(parts.query),
+            escapes(parts.fragment),
+        )
+    )
+
+
+def task_key(text: str) -> str:
+    """Return the key under which a task URL is kept: normalised, secrets hidden.
+
+    ``--state`` files hold these keys, never a credential; two URLs with
+    one key are one task to the command.
+
+    Raises:
+        ValueError: As `prepare_url`.
+    """
+    return redacted(normalized_url(text))
+
+
 def check_header(name: str, value: str) -> None:
     """Raise ValueError unless ``name: value`` can be sent as a header.
 
@@ -208,18 +263,24 @@ class TaskEndpoint:
             secrets[name.capitalize()] = value  # as urllib.request stores them
         self._secrets = secrets
 
-    def get_json(self, *, time_limit: float) -> Response:
+    def get_json(
+        self, *, time_limit: float, stopper: Stopper | None = None
+    ) -> Response:
         """GET the URL, following safe redirects, and parse the body as JSON.
 
         The request, its redirects and its whole body must be done within
-        ``time_limit`` seconds.
+        ``time_limit`` seconds; a ``stopper`` can end it sooner.
 
         Raises:
             FetchError: For every failure, with one line saying what went wrong.
         """
         watchdog = _Watchdog(time_limit)
+        watch = (
+            contextlib.nullcontext() if stopper is None else stopper.watching(watchdog)
+        )
         try:
-            return self._follow(watchdog, time_limit)
+            with watch:
+                return self._follow(watchdog, time_limit)
         except FetchError:
             if watchdog.fired:
                 msg = f"no complete response from {self.shown} in time"
@@ -348,7 +409,7 @@ class _Watchdog:
         self.fired = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._fire)
+        self._timer = threading.Timer(seconds, self.fire)
         self._timer.daemon = True
         self._timer.start()
 
@@ -363,7 +424,7 @@ class _Watchdog:
                 connect()
                 self.watch(cast("socket.socket", connection.sock))
 
-            connection.connect = connect_watched  # type: ignore[method-assign]
+            vars(connection)["connect"] = connect_watched  # on this one only
             return connection
 
         return connection_for
@@ -379,11 +440,56 @@ class _Watchdog:
         """Stop watching: the request is over."""
         self._timer.cancel()
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
+        """Cut the sockets now: the time is up, or the command is ending."""
         with self._lock:
             self.fired = True
             for sock in self._sockets:
                 _cut(sock)
+
+
+class Stopper:
+    """Ends every request in flight and every retry's sleep, at once, for good.
+
+    The command stops it on its way out, so that no request thread is still
+    at work while the interpreter shuts down.
+    """
+
+    def __init__(self) -> None:
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._watchdogs: set[_Watchdog] = set()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether `stop` was called."""
+        return self._stopped.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, unless stopped or until stopped."""
+        self._stopped.wait(seconds)
+
+    def stop(self) -> None:
+        """Cut every request in flight; later ones are cut as they start."""
+        with self._lock:
+            self._stopped.set()
+            watchdogs = list(self._watchdogs)
+        for watchdog in watchdogs:
+            watchdog.fire()
+
+    @contextlib.contextmanager
+    def watching(self, watchdog: _Watchdog) -> Generator[None, None, None]:
+        """Hold ``watchdog`` for the length of its request, to fire on `stop`."""
+        with self._lock:
+            self._watchdogs.add(watchdog)
+            stopped = self.stopped
+        if stopped:
+            watchdog.fire()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._watchdogs.discard(watchdog)
 
 
 def _cut(sock: socket.socket) -> None:
@@ -444,13 +550,15 @@ class RetryingFetch:
         deadline: Deadline,
         on_retry: Callable[[FetchError, int, float], object],
         sleep: Callable[[float], object] = time.sleep,
+        stopper: Stopper | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._retries = retries
         self._policy = policy
         self._deadline = deadline
         self._on_retry = on_retry
-        self._sleep = sleep
+        self._sleep = sleep if stopper is None else stopper.sleep
+        self._stopper = stopper
 
     def __call__(self) -> Response:
         """Fetch once, plus up to ``retries`` more times on transient failures."""
@@ -459,9 +567,12 @@ class RetryingFetch:
         while True:
             attempt += 1
             try:
-                return self._endpoint.get_json(time_limit=self.time_limit())
+                return self._endpoint.get_json(
+                    time_limit=self.time_limit(), stopper=self._stopper
+                )
             except FetchError as error:
-                if not error.transient:
+                stopped = self._stopper is not None and self._stopper.stopped
+                if not error.transient or stopped:
                     raise
                 if self._deadline.reached():
                     timeout = self._deadline.timeout

@@ -8,23 +8,20 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from types import FrameType
 
 from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, BatchPolicy
 from ._board import show_board
 from ._demo import demo, demo_many
-from ._http import check_header, prepare_url
+from ._http import check_header, normalized_url, prepare_url, task_key
 from ._safe import redact_url, safe_text
 from ._schema import render_schema
+from ._signals import interruption, raise_terminated
 from ._table import render_json, render_table
 from ._wait import (
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
     EXIT_USAGE,
     PARALLEL,
     RATE,
     RETRIES,
-    Terminated,
     WaitOptions,
     wait,
 )
@@ -72,19 +69,19 @@ def _delay(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
-    if not (text.isascii() and text.isdigit()):
-        msg = f"expected a whole number of at least 0, got {text[:40]!r}"
+def _whole_number(text: str, least: int) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < least:
+        msg = f"expected a whole number of at least {least}, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg)
     return int(text)
 
 
+def _count(text: str) -> int:
+    return _whole_number(text, 0)
+
+
 def _positive_count(text: str) -> int:
-    count = _count(text)
-    if count < 1:
-        msg = f"expected a whole number of at least 1, got {text[:40]!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return count
+    return _whole_number(text, 1)
 
 
 def _header(text: str) -> tuple[str, str]:
@@ -240,26 +237,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> int:
     """Run the command on ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse's way out: --help, or a usage error
         return EXIT_USAGE if exit_.code else 0
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         code = _run(args)
         # Flushed here, not at exit: a closed pipe must be seen while it can
         # still be handled (stdout is block-buffered when it is no terminal).
         sys.stdout.flush()
         return code
-    except Terminated:
-        print("taskstatus: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print("taskstatus: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        code, word = interruption(stop)
+        print(f"taskstatus: {word}", file=sys.stderr)
+        return code
     except BrokenPipeError:
         # The reader of our output has gone (`taskstatus list | head -1`):
         # stop quietly, and keep Python from failing to flush at exit.
@@ -278,17 +273,20 @@ def _wait(args: argparse.Namespace) -> int:
         return usage_error(
             f"--max ({args.max:g}) must be at least --initial ({args.initial:g})"
         )
-    urls = list(args.urls)
+    sources = [(url, ("", number)) for number, url in enumerate(args.urls, 1)]
     if args.url_file is not None:
         try:
-            urls += read_url_file(args.url_file)
+            sources += read_url_file(args.url_file)
         except ValueError as error:
             return usage_error(str(error))
-    if not urls:
+        if len(sources) == len(args.urls):
+            return usage_error(f"{safe_text(args.url_file)} holds no URLs")
+    if not sources:
         return usage_error("give a task URL, or --from FILE")
-    repeated = _first_repeat(urls)
-    if repeated is not None:
-        return usage_error(f"{redact_url(repeated)} is given twice")
+    problem = _repeat(sources) or _state_problem(args.state)
+    if problem is not None:
+        return usage_error(problem)
+    urls = [url for url, _ in sources]
     policy = BatchPolicy(
         timeout=args.timeout,
         initial_delay=args.initial,
@@ -311,10 +309,16 @@ def _wait(args: argparse.Namespace) -> int:
     return wait(options, out=sys.stdout, err=sys.stderr)
 
 
-def read_url_file(name: str) -> list[str]:
-    """Return the URLs of a file (``-``: stdin), one a line.
+Source = tuple[str, tuple[str, int]]
+"""A URL and where it was given: a file's name (or "" for the command line)
+and its line (or its place among the arguments)."""
 
-    Blank lines and lines starting with ``#`` are skipped.
+
+def read_url_file(name: str) -> list[Source]:
+    """Return the URLs of a file (``-``: stdin), one a line, with where each is.
+
+    Blank lines and lines starting with ``#`` are skipped, and a UTF-8 byte
+    order mark (which some editors write) is not part of the first line.
 
     Raises:
         ValueError: The file cannot be read, or a line is not a usable URL;
@@ -330,8 +334,8 @@ def read_url_file(name: str) -> list[str]:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
         msg = f"cannot read {safe_text(name)}: {reason}"
         raise ValueError(msg) from None
-    urls: list[str] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    urls: list[Source] = []
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
         url = line.strip()
         if not url or url.startswith("#"):
             continue
@@ -340,21 +344,50 @@ def read_url_file(name: str) -> list[str]:
         except ValueError as error:
             msg = f"{safe_text(name)}, line {number}: {error}"
             raise ValueError(msg) from None
-        urls.append(url)
+        urls.append((url, (name, number)))
     return urls
 
 
-def _first_repeat(urls: list[str]) -> str | None:
-    seen: set[str] = set()
-    for url in urls:
-        if url in seen:
-            return url
-        seen.add(url)
+def _repeat(sources: list[Source]) -> str | None:
+    """Say which URL repeats another, in any spelling; ``None`` if none does.
+
+    Two spellings of one URL (``HTTP://Host`` and ``http://host/``) are one
+    task; so are URLs that differ only in their secrets, which the keys of
+    a ``--state`` file do not keep.
+    """
+    seen: dict[str, tuple[tuple[str, int], str]] = {}
+    for url, where in sources:
+        key, spelling = task_key(url), normalized_url(url)
+        if key in seen:
+            first, first_spelling = seen[key]
+            how = (
+                "repeats"
+                if spelling == first_spelling
+                else "differs only in its secrets from"
+            )
+            shown = _place(first, short=first[0] == where[0])
+            return f"{_place(where)} {how} {shown}: {redact_url(url)}"
+        seen[key] = (where, spelling)
     return None
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+def _place(where: tuple[str, int], *, short: bool = False) -> str:
+    """``URL 2`` on the command line; ``FILE, line 7`` (``line 7``) in a file."""
+    name, number = where
+    if not name:
+        return f"URL {number}"
+    return f"line {number}" if short else f"{safe_text(name)}, line {number}"
+
+
+def _state_problem(state: str | None) -> str | None:
+    """Say what is wrong with a --state path that could keep nothing."""
+    if state is None:
+        return None
+    if not state.strip():
+        return "--state needs a file name"
+    if state == ":memory:":
+        return "--state needs a file: ':memory:' would keep nothing"
+    return None
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -22,11 +22,15 @@ CREDENTIAL_WORDS = (
     "credential",
     "auth",
     "session",
+    "jwt",
 )
-"""A query parameter whose name holds one of these (in any case) is a secret."""
+"""A query or path parameter whose name holds one of these (in any case) is a
+secret: ``access_token``, ``id_token``, ``refresh_token``, ``client_secret``,
+``jwt`` and the like."""
 
-CREDENTIAL_NAMES = frozenset({"sig", "pwd", "pw", "pass"})
-"""Short names that are secrets only as a whole word of a parameter name."""
+CREDENTIAL_NAMES = frozenset({"sig", "pwd", "pw", "pass", "code"})
+"""Short names that are secrets only as a whole word of a parameter name
+(``code`` is OAuth's authorization code)."""
 
 REDACTED = "***"
 
@@ -60,10 +64,20 @@ def is_credential_name(name: str) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """Return ``url`` with its user info and credential parameters shown as ``***``.
+    """Return ``url`` with its secrets shown as ``***``, escaped and cut to show.
 
-    >>> redact_url("https://me:pw@api.example/t/1?access_token=abc&page=2")
-    'https://***@api.example/t/1?access_token=***&page=2'
+    >>> redact_url("https://me:pw@api.example/t/1;jwt=e30?access_token=abc&page=2")
+    'https://***@api.example/t/1;jwt=***?access_token=***&page=2'
+    """
+    return safe_text(redacted(url))
+
+
+def redacted(url: str) -> str:
+    """Return ``url`` with user info and credential parameters as ``***``.
+
+    The query, the fragment and the path's parameters (``;name=value``) are
+    redacted alike. Nothing is cut or escaped: this is also the form in
+    which ``--state`` keeps a URL on disk.
     """
     try:
         parts = urllib.parse.urlsplit(url)
@@ -72,20 +86,31 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
+    path = "/".join(
+        ";".join([segment, *_redact_pairs(parameters)])
+        for segment, *parameters in (
+            piece.split(";") for piece in parts.path.split("/")
+        )
+    )
     shown = parts._replace(
         netloc=netloc,
+        path=path,
         query=_redact_parameters(parts.query),
         fragment=_redact_parameters(parts.fragment),
     )
-    return safe_text(urllib.parse.urlunsplit(shown))
+    return urllib.parse.urlunsplit(shown)
 
 
 def _redact_parameters(text: str) -> str:
     if "=" not in text:
         return text
-    pairs: list[str] = []
-    for pair in text.split("&"):
+    return "&".join(_redact_pairs(text.split("&")))
+
+
+def _redact_pairs(pairs: list[str]) -> list[str]:
+    shown: list[str] = []
+    for pair in pairs:
         name, equals, _ = pair.partition("=")
         secret = equals and is_credential_name(urllib.parse.unquote_plus(name))
-        pairs.append(f"{name}={REDACTED}" if secret else pair)
-    return "&".join(pairs)
+        shown.append(f"{name}={REDACTED}" if secret else pair)
+    return shown

@@ -17,6 +17,7 @@ from .._status import TaskStatus
 from ._http import DeadlineError, FetchError, Response, RetryingFetch, TaskEndpoint
 from ._progress import JSONProgress, LineProgress, Progress, TerminalProgress
 from ._safe import safe_text
+from ._signals import interruption
 
 EXIT_CODES: Mapping[TaskStatus, int] = {
     TaskStatus.COMPLETED: 0,
@@ -27,18 +28,12 @@ EXIT_CODES: Mapping[TaskStatus, int] = {
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_TIMEOUT = 124
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
 
 MAX_ITEMS_SHOWN = 10
 """How many failed items of one error code the final report lists."""
 
 RETRIES = 3
 """How many times a request is retried after a transient failure, by default."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived: stop as for Ctrl-C, but exit with 143."""
 
 
 PARALLEL = 4
@@ -169,10 +164,9 @@ def _wait_one(
         return fail(EXIT_ERROR, "error", message)
     except (FetchError, FieldError) as error:
         return fail(EXIT_ERROR, "error", str(error))
-    except Terminated:
-        return fail(EXIT_TERMINATED, "interrupted", "terminated")
-    except KeyboardInterrupt:
-        return fail(EXIT_INTERRUPTED, "interrupted", "interrupted")
+    except KeyboardInterrupt as stop:
+        code, word = interruption(stop)
+        return fail(code, "interrupted", word)
     progress.finish()
     status = coerce_status(status_at(response.body, options.field))
     elapsed = deadline.elapsed()
