@@ -728,6 +728,7 @@ def test_async_the_fetch_without_a_deadline_is_awaited() -> None:
     async def fetch(key: str) -> str:
         if key == "slow":
             await release.wait()
+            await asyncio.sleep(0.01)  # real I/O: the batch waits on it
         else:
             clock.advance(3600)
             release.set()

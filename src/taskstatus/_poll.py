@@ -876,9 +876,10 @@ def _record_finished(
     """
     errors: list[BaseException] = []
     for future in [future for future in running if future.done()]:
-        if future.cancelled() or future.exception() is not None:
+        failure = _failure(future)
+        if failure is not None:
             if not answers_only:
-                errors.append(future.exception() or _cancelled())
+                errors.append(failure)
                 del running[future]
             continue
         keys_asked, started = running.pop(future)
@@ -890,10 +891,11 @@ def _record_finished(
         raise errors[0]
 
 
-def _cancelled() -> BaseException:
+def _failure(future: asyncio.Future[Any]) -> BaseException | None:
+    """What a fetch call that ended raised (cancelled counts), or ``None``."""
     import asyncio  # noqa: PLC0415
 
-    return asyncio.CancelledError()
+    return asyncio.CancelledError() if future.cancelled() else future.exception()
 
 
 async def _wait_for_progress(

@@ -147,8 +147,9 @@ class _BatchWait:
         try:
             return self._run(board)
         finally:
+            in_flight = list(self._threads)
             self._stopper.stop()
-            for thread in list(self._threads):
+            for thread in in_flight:
                 thread.join(THREAD_JOIN_TIMEOUT)
 
     def _run(self, board: TaskBoard[str] | None) -> int:
