@@ -33,7 +33,12 @@ from taskstatus import (
     poll_many,
     poll_many_async,
 )
-from taskstatus._board import BOARD_FORMAT, MAX_RESULT_DEPTH, _set_wal  # pyright: ignore[reportPrivateUsage]
+from taskstatus._board import (
+    BOARD_FORMAT,
+    LOCK_TIMEOUT,
+    MAX_RESULT_DEPTH,
+    _set_wal,  # pyright: ignore[reportPrivateUsage]
+)
 from taskstatus.testing import FakeClock
 
 
@@ -1324,3 +1329,141 @@ def test_a_damaged_schema_is_refused_at_open(tmp_path: Path) -> None:
         db.commit()
     with pytest.raises(ValueError, match="is damaged: malformed database schema"):
         TaskBoard.open(path)
+
+
+# --- pins: closing, waking, bounds ----------------------------------------
+
+
+def test_a_closed_board_file_refuses_use_and_lets_go_of_the_file(
+    tmp_path: Path,
+) -> None:
+    """After close (or with), use is a clear error; the file can be replaced."""
+    path = tmp_path / "jobs.db"
+    with TaskBoard.open(path) as board:
+        board.update("a", "PENDING")
+    for use in (lambda: board.update("a", "DONE"), board.pending, board.records):
+        with pytest.raises(ValueError, match=r"the task board .* is closed"):
+            use()
+    path.unlink()
+    Path(f"{path}-wal").unlink(missing_ok=True)
+    with TaskBoard.open(path) as fresh:  # a new file, not the old one
+        assert {} == fresh.records()
+
+
+def test_every_connection_of_a_board_file_is_closed(tmp_path: Path) -> None:
+    """close() releases both connections: writes and reads."""
+    board = TaskBoard.open(tmp_path / "jobs.db")
+    store: Any = board._store  # pyright: ignore[reportPrivateUsage]
+    board.close()
+    for db in (store._db, store._reader):
+        with pytest.raises(sqlite3.ProgrammingError):
+            db.execute("SELECT 1")
+
+
+def test_the_file_commits_with_synchronous_normal(tmp_path: Path) -> None:
+    """The documented durability: WAL with synchronous=NORMAL (1)."""
+    with TaskBoard.open(tmp_path / "jobs.db") as board:
+        store: Any = board._store  # pyright: ignore[reportPrivateUsage]
+        assert 1 == store._db.execute("PRAGMA synchronous").fetchone()[0]
+        assert LOCK_TIMEOUT == store._lock_timeout == 30
+
+
+def test_reads_of_more_keys_than_one_query_holds(board: TaskBoard[str]) -> None:
+    """A read of 1,201 keys spans three queries and keeps the keys' order."""
+    keys = [f"t{n}" for n in range(1201)]
+    board.add(keys)
+    board.update("t1200", "COMPLETED")
+    records = board.records(reversed(keys))
+    assert list(reversed(keys)) == list(records)
+    assert TaskStatus.COMPLETED == records["t1200"].status
+
+
+def test_merge_returns_the_record_of_every_key_it_was_given(
+    board: TaskBoard[str],
+) -> None:
+    """Changed or not, each key of the merge comes back with its record."""
+    board.update("a", "COMPLETED")
+    kept = board.merge(
+        {"a": (TaskStatus.IN_PROGRESS, None), "b": (TaskStatus.PENDING, None)}
+    )
+    assert {"a": TaskStatus.COMPLETED, "b": TaskStatus.PENDING} == {
+        key: record.status for key, record in kept.items()
+    }
+
+
+def test_a_late_terminal_keeps_the_newer_version(board: TaskBoard[str]) -> None:
+    """A terminal status with an older version is taken; the version stays."""
+    board.update("a", "PROCESSING", version=9)
+    assert board.update("a", "FAILED", {"why": "x"}, version=3)
+    assert TaskRecord(TaskStatus.FAILED, {"why": "x"}, 9) == _without_time(board, "a")
+
+
+def test_add_never_changes_a_known_task(board: TaskBoard[str]) -> None:
+    """add() of a key already on the board leaves its record alone."""
+    board.update("a", "PROCESSING", {"n": 1}, version=2)
+    board.add(["a", "b"])
+    assert TaskRecord(TaskStatus.PROCESSING, {"n": 1}, 2) == _without_time(board, "a")
+    assert TaskStatus.UNKNOWN == _without_time(board, "b").status
+
+
+@pytest.mark.parametrize(
+    ("statuses", "shared"),
+    [
+        (["PENDING", "PENDING"], TaskStatus.PENDING),
+        (["PENDING", "PROCESSING"], TaskStatus.IN_PROGRESS),
+    ],
+)
+def test_wait_names_the_status_the_unsettled_share(
+    board: TaskBoard[str], statuses: list[str], shared: TaskStatus
+) -> None:
+    """At the timeout, the pending tasks' one status, or IN_PROGRESS for a mix."""
+    for number, status in enumerate(statuses):
+        board.update(f"t{number}", status)
+    with pytest.raises(BatchTimeoutError) as caught:
+        board.wait(timeout=0.01)
+    assert shared == caught.value.last_status
+
+
+class CountingCondition:
+    """A threading.Condition that counts its notify_all calls."""
+
+    def __init__(self, real: threading.Condition) -> None:
+        self._real = real
+        self.notified = 0
+
+    def notify_all(self) -> None:
+        """Count, then notify."""
+        self.notified += 1
+        self._real.notify_all()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_an_update_with_no_waiter_notifies_nobody() -> None:
+    """Waking costs nothing while nobody waits."""
+    board: TaskBoard[str] = TaskBoard()
+    counting = CountingCondition(board._changed)  # pyright: ignore[reportPrivateUsage]
+    board._changed = counting  # type: ignore[assignment]  # pyright: ignore[reportPrivateUsage]
+    board.update("a", "PENDING")
+    board.merge({"a": (TaskStatus.COMPLETED, None)})
+    assert 0 == counting.notified
+
+
+def test_no_watcher_is_left_after_wait_async(board: TaskBoard[str]) -> None:
+    """Returned, timed out or cancelled: wait_async unregisters its watcher."""
+    board.update("a", "COMPLETED")
+    asyncio.run(board.wait_async(["a"]))
+    board.update("b", "PENDING")
+    with pytest.raises(BatchTimeoutError):
+        asyncio.run(board.wait_async(["b"], timeout=0.01))
+
+    async def cancelled() -> None:
+        waiting = asyncio.ensure_future(board.wait_async(["b"]))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(cancelled())
+    assert set() == board._watchers  # pyright: ignore[reportPrivateUsage]

@@ -666,6 +666,7 @@ class _SQLiteStore:
         self._path = path
         self._lock_timeout = lock_timeout
         self._read_lock = threading.Lock()
+        self._closed = False
         self._db: sqlite3.Connection | None = None
         try:
             if read_only:
@@ -735,6 +736,7 @@ class _SQLiteStore:
         so (in the middle of a rollback) is rolled back by the next write.
         """
         db = self._db
+        self._check_open()
         if db is None:
             msg = f"the task board {show_value(self._path)} was opened read-only"
             raise ValueError(msg)
@@ -751,6 +753,11 @@ class _SQLiteStore:
             if isinstance(error, sqlite3.Error):
                 raise self._error(error) from None
             raise
+
+    def _check_open(self) -> None:
+        if self._closed:
+            msg = f"the task board {show_value(self._path)} is closed"
+            raise ValueError(msg)
 
     def _error(self, error: BaseException) -> Exception:
         """The library's error for an sqlite3 (or OS) error on the file."""
@@ -801,6 +808,7 @@ class _SQLiteStore:
 
     def _read(self, query: str, parameters: Iterable[object] = ()) -> list[Any]:
         """Run a read on the reader connection; sqlite3 errors become ours."""
+        self._check_open()
         with self._read_lock:
             try:
                 return self._reader.execute(query, tuple(parameters)).fetchall()
@@ -808,6 +816,7 @@ class _SQLiteStore:
                 raise self._error(error) from None
 
     def get(self, keys: list[str]) -> dict[str, TaskRecord]:
+        self._check_open()
         with self._read_lock:
             try:
                 return self._select(self._reader, keys)
@@ -881,6 +890,7 @@ class _SQLiteStore:
 
     def close(self) -> None:
         # Closing rolls back a transaction an interrupt left open.
+        self._closed = True
         for db in (self._db, getattr(self, "_reader", None)):
             if db is not None:
                 db.close()
