@@ -1444,7 +1444,7 @@ def test_an_update_with_no_waiter_notifies_nobody() -> None:
     """Waking costs nothing while nobody waits."""
     board: TaskBoard[str] = TaskBoard()
     counting = CountingCondition(board._changed)  # pyright: ignore[reportPrivateUsage]
-    board._changed = counting  # type: ignore[assignment]  # pyright: ignore[reportPrivateUsage]
+    board._changed = counting  # type: ignore[assignment]
     board.update("a", "PENDING")
     board.merge({"a": (TaskStatus.COMPLETED, None)})
     assert 0 == counting.notified

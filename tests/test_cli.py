@@ -41,9 +41,10 @@ def test_list_table_has_a_row_per_status(capsys: pytest.CaptureFixture[str]) -> 
     assert [status.value for status in TaskStatus] == [
         line.split()[0] for line in lines[1:]
     ]
-    assert lines[4].startswith("COMPLETED              OPERATION  yes")
-    assert lines[1].startswith("PENDING                OPERATION            yes")
-    assert lines[11].startswith("ACTIVE                 LIFECYCLE   ")
+    assert lines[5].startswith("COMPLETED              OPERATION  yes")
+    assert lines[2].startswith("QUEUED                 OPERATION            yes")
+    assert lines[9].startswith("INTERRUPTED            OPERATION            ")
+    assert lines[13].startswith("ACTIVE                 LIFECYCLE   ")
 
 
 def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,7 +57,7 @@ def test_list_json(capsys: pytest.CaptureFixture[str]) -> None:
         "terminal": True,
         "pollable": False,
         "description": TaskStatus.COMPLETED_WITH_ERRORS.description,
-    } == rows[4]
+    } == rows[5]
     assert [status.value for status in TaskStatus] == [row["value"] for row in rows]
 
 

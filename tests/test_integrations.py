@@ -309,18 +309,21 @@ class GeneratedStatus(str, Enum):
     """What an OpenAPI generator writes for the same schema."""
 
     PENDING = "PENDING"
+    QUEUED = "QUEUED"
     IN_PROGRESS = "IN_PROGRESS"
     PROCESSING = "PROCESSING"
     COMPLETED = "COMPLETED"
     COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
     FAILED = "FAILED"
     CANCELED = "CANCELED"
+    INTERRUPTED = "INTERRUPTED"
     UNKNOWN = "UNKNOWN"
     SKIPPED = "SKIPPED"
     DRAFT = "DRAFT"
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
     SUSPENDED = "SUSPENDED"
+    DEACTIVATED = "DEACTIVATED"
 
 
 @pytest.mark.parametrize(

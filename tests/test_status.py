@@ -19,27 +19,32 @@ from taskstatus import (
     TaskStatusValue,
 )
 
+# The vendor's current TaskStatusEnum, in its declaration order (the spec;
+# the vendor check of .ci/run compares it with the mixpeek SDK itself).
 SPEC_ORDER = [
     "PENDING",
+    "QUEUED",
     "IN_PROGRESS",
     "PROCESSING",
     "COMPLETED",
     "COMPLETED_WITH_ERRORS",
     "FAILED",
     "CANCELED",
+    "INTERRUPTED",
     "UNKNOWN",
     "SKIPPED",
     "DRAFT",
     "ACTIVE",
     "ARCHIVED",
     "SUSPENDED",
+    "DEACTIVATED",
 ]
 
 ALL = list(TaskStatus)
 
 
 def test_members_follow_the_spec_in_order() -> None:
-    """The enum has the spec's 13 values, in the spec's declaration order."""
+    """The enum has the spec's 16 values, in the vendor's declaration order."""
     assert SPEC_ORDER == [status.value for status in TaskStatus]
 
 
@@ -119,10 +124,10 @@ def test_descriptions_are_distinct() -> None:
 
 
 def test_category_follows_the_lifecycle_set() -> None:
-    """ACTIVE, ARCHIVED and SUSPENDED are lifecycle; all others are operation."""
+    """ACTIVE, ARCHIVED, SUSPENDED, DEACTIVATED are lifecycle; the rest operation."""
     lifecycle = {s for s in ALL if s.category is StatusCategory.LIFECYCLE}
     operation = {s for s in ALL if s.category is StatusCategory.OPERATION}
-    assert {TaskStatus.ACTIVE, TaskStatus.ARCHIVED, TaskStatus.SUSPENDED} == lifecycle
+    assert {"ACTIVE", "ARCHIVED", "SUSPENDED", "DEACTIVATED"} == lifecycle
     assert set(OPERATION_STATUSES) == operation
 
 
@@ -151,12 +156,19 @@ def test_sets_match_the_spec() -> None:
     assert {"COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "CANCELED"} == set(
         TERMINAL_STATUSES
     )
-    assert {"PENDING", "IN_PROGRESS", "PROCESSING"} == set(POLLABLE_STATUSES)
-    assert {"ACTIVE", "ARCHIVED", "SUSPENDED"} == set(LIFECYCLE_STATUSES)
+    assert {"PENDING", "QUEUED", "IN_PROGRESS", "PROCESSING"} == set(POLLABLE_STATUSES)
+    assert {"ACTIVE", "ARCHIVED", "SUSPENDED", "DEACTIVATED"} == set(LIFECYCLE_STATUSES)
+
+
+def test_interrupted_is_an_operation_that_waiting_cannot_change() -> None:
+    """The vendor lists INTERRUPTED in neither the terminal nor the pollable set."""
+    assert TaskStatus.INTERRUPTED in OPERATION_STATUSES
+    assert TaskStatus.INTERRUPTED not in TERMINAL_STATUSES
+    assert TaskStatus.INTERRUPTED not in POLLABLE_STATUSES
 
 
 def test_lifecycle_and_operation_partition_all_statuses() -> None:
-    """Lifecycle and operation are disjoint and together hold all 13."""
+    """Lifecycle and operation are disjoint and together hold all 16."""
     # Widened to frozenset[TaskStatus]: older typeshed types isdisjoint() with
     # the set's own item type, and these Literal item types do not overlap.
     lifecycle: frozenset[TaskStatus] = LIFECYCLE_STATUSES
@@ -172,6 +184,6 @@ def test_terminal_and_pollable_are_disjoint_operation_subsets() -> None:
     assert POLLABLE_STATUSES < OPERATION_STATUSES
 
 
-def test_the_value_literal_holds_exactly_the_thirteen_values() -> None:
+def test_the_value_literal_holds_exactly_the_sixteen_values() -> None:
     """TaskStatusValue, the Literal for raw JSON, lists every value in order."""
     assert tuple(SPEC_ORDER) == get_args(TaskStatusValue)

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
         `coerce_status` instead.
 
         Raises:
-            ValueError: ``value`` is a string but not one of the 13 values.
+            ValueError: ``value`` is a string but not one of the 16 values.
             TypeError: ``value`` is not a string (for an unhashable value,
                 Python's own ``unhashable type`` error).
         """

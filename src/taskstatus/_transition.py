@@ -38,13 +38,18 @@ IN_PROGRESS: CANCELED is terminal, so the task can never change again
 
 
 # How far along an operation is; a status never moves to a lower rank.
-# SKIPPED is settled, so it outranks the in-flight statuses, but a terminal
-# status still outranks it: a server may report a skipped task as canceled.
+# QUEUED is PENDING's sibling. INTERRUPTED ranks with the running statuses:
+# an interrupted task may run again, and a running one be interrupted (the
+# newer wins at equal rank). SKIPPED is settled, so it outranks them, but a
+# terminal status still outranks it: a server may report a skipped task as
+# canceled.
 _RANK: dict[TaskStatus, int] = {
     TaskStatus.DRAFT: 0,
     TaskStatus.PENDING: 1,
+    TaskStatus.QUEUED: 1,
     TaskStatus.IN_PROGRESS: 2,
     TaskStatus.PROCESSING: 2,
+    TaskStatus.INTERRUPTED: 2,
     TaskStatus.SKIPPED: 3,
 }
 
@@ -60,9 +65,11 @@ def merge_status(current: TaskStatus | None, incoming: TaskStatus) -> TaskStatus
     - a terminal status is final: the first one wins, and a later different
       one is ignored (and logged once at WARNING);
     - UNKNOWN never replaces a known status, and any status replaces UNKNOWN;
-    - an operation never moves back: DRAFT < PENDING < IN_PROGRESS =
-      PROCESSING < SKIPPED < terminal; at equal rank the newer wins;
-    - lifecycle statuses (ACTIVE, SUSPENDED, ARCHIVED) move both ways, so the
+    - an operation never moves back: DRAFT < PENDING = QUEUED <
+      IN_PROGRESS = PROCESSING = INTERRUPTED < SKIPPED < terminal; at equal
+      rank the newer wins;
+    - lifecycle statuses (ACTIVE, SUSPENDED, ARCHIVED, DEACTIVATED) move
+      both ways, so the
       incoming one wins (`TaskBoard` orders them by version).
 
     Both are validated like `parse_status`; ``current`` may be ``None`` for

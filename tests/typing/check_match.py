@@ -7,9 +7,11 @@ from typing_extensions import assert_never
 from taskstatus import TaskStatus, is_terminal
 
 
-def label(status: TaskStatus) -> str:
+def label(status: TaskStatus) -> str:  # noqa: PLR0911 - one return per case
     match status:
-        case TaskStatus.PENDING | TaskStatus.IN_PROGRESS | TaskStatus.PROCESSING:
+        case TaskStatus.PENDING | TaskStatus.QUEUED:
+            return "waiting"
+        case TaskStatus.IN_PROGRESS | TaskStatus.PROCESSING:
             return "running"
         case TaskStatus.COMPLETED:
             return "done"
@@ -17,10 +19,14 @@ def label(status: TaskStatus) -> str:
             return "partly done"
         case TaskStatus.FAILED | TaskStatus.CANCELED:
             return "not done"
-        case TaskStatus.UNKNOWN | TaskStatus.SKIPPED | TaskStatus.DRAFT:
+        case TaskStatus.INTERRUPTED | TaskStatus.UNKNOWN:
+            return "stuck"
+        case TaskStatus.SKIPPED | TaskStatus.DRAFT:
             return "other"
         case TaskStatus.ACTIVE | TaskStatus.ARCHIVED | TaskStatus.SUSPENDED:
             return "entity"
+        case TaskStatus.DEACTIVATED:
+            return "switched off"
         case _:
             assert_never(status)
 
@@ -40,6 +46,27 @@ def terminal_label(status: TaskStatus) -> str:
             return "canceled"
         case _:
             assert_never(status)
+
+
+def the_thirteen_of_0_1(status: TaskStatus) -> str:
+    # A match written for 0.1's 13 statuses is no longer exhaustive: the
+    # reason the new statuses are a breaking change.
+    match status:
+        case TaskStatus.PENDING | TaskStatus.IN_PROGRESS | TaskStatus.PROCESSING:
+            return "running"
+        case (
+            TaskStatus.COMPLETED
+            | TaskStatus.COMPLETED_WITH_ERRORS
+            | TaskStatus.FAILED
+            | TaskStatus.CANCELED
+        ):
+            return "ended"
+        case TaskStatus.UNKNOWN | TaskStatus.SKIPPED | TaskStatus.DRAFT:
+            return "other"
+        case TaskStatus.ACTIVE | TaskStatus.ARCHIVED | TaskStatus.SUSPENDED:
+            return "entity"
+        case _:
+            assert_never(status)  # type: ignore[arg-type]
 
 
 def missing_case(status: TaskStatus) -> str:

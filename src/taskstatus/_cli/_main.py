@@ -117,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     listing = commands.add_parser(
-        "list", help="show the 13 statuses and their categories (the default)"
+        "list", help="show the 16 statuses and their categories (the default)"
     )
     listing.add_argument("--json", action="store_true", help="print JSON")
 

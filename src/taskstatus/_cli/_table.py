@@ -1,4 +1,4 @@
-"""``taskstatus list``: the 13 statuses as a table or as JSON."""
+"""``taskstatus list``: the 16 statuses as a table or as JSON."""
 
 from __future__ import annotations
 
