@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         poll_many_async,
     )
     from ._result import ItemFailure, StatusSummary, TaskResult, summarize
+    from ._vocabulary import VOCABULARIES, Vocabulary, vocabulary
 
     __version__: str
 
@@ -55,6 +56,7 @@ __all__ = [
     "OPERATION_STATUSES",
     "POLLABLE_STATUSES",
     "TERMINAL_STATUSES",
+    "VOCABULARIES",
     "BatchError",
     "BatchOptions",
     "BatchPolicy",
@@ -79,6 +81,7 @@ __all__ = [
     "TaskStatusValue",
     "TerminalStatus",
     "UnexpectedStatusError",
+    "Vocabulary",
     "can_transition",
     "check_transition",
     "coerce_status",
@@ -93,10 +96,12 @@ __all__ = [
     "poll_many",
     "poll_many_async",
     "summarize",
+    "vocabulary",
 ]
 
-# Polling and results pull in logging, dataclasses and random: they load on
-# first use so that `import taskstatus` stays cheap.
+# Polling and results pull in logging, dataclasses and random, and the
+# vocabularies read their tables: they load on first use so that
+# `import taskstatus` stays cheap.
 _LAZY = {
     "BatchOptions": "_policy",
     "BatchPolicy": "_policy",
@@ -114,6 +119,9 @@ _LAZY = {
     "poll_many": "_poll",
     "poll_many_async": "_poll",
     "summarize": "_result",
+    "VOCABULARIES": "_vocabulary",
+    "Vocabulary": "_vocabulary",
+    "vocabulary": "_vocabulary",
 }
 
 

@@ -118,17 +118,31 @@ def _normalised(value: object) -> TaskStatus | None:
 
 
 def _warn_once(value: object) -> None:
+    warn_unknown_once(value, None)
+
+
+def warn_unknown_once(value: object, vocabulary: str | None) -> None:
+    """Log an unknown status once (per vocabulary), within the memory bound."""
     shown = show_value(value)
+    key = shown if vocabulary is None else f"{vocabulary}: {shown}"
     with _warned_values_lock:
-        if shown in _warned_values:
+        if key in _warned_values:
             return
         if len(_warned_values) >= MAX_REMEMBERED_UNKNOWN_VALUES:
             del _warned_values[next(iter(_warned_values))]  # the oldest
-        _warned_values[shown] = None
+        _warned_values[key] = None
     # Imported here, not at the top: `import taskstatus` must stay free of
     # logging, and most programs never see an unknown status.
     import logging  # noqa: PLC0415
 
-    logging.getLogger("taskstatus").warning(
-        "unrecognised task status %s; reading it as UNKNOWN", shown
-    )
+    if vocabulary is None:
+        logging.getLogger("taskstatus").warning(
+            "unrecognised task status %s; reading it as UNKNOWN", shown
+        )
+    else:
+        logging.getLogger("taskstatus").warning(
+            "unrecognised task status %s in vocabulary %r; reading it as UNKNOWN "
+            "(map it with with_words())",
+            shown,
+            vocabulary,
+        )
