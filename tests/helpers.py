@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import sysconfig
 import threading
 import time
 from collections.abc import Callable, Generator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -334,3 +335,38 @@ def read_only(path: Path) -> Generator[None, None, None]:
         yield
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True, capture_output=True)
+
+
+# --- board files that are not usable boards --------------------------------
+
+
+def damaged_board(path: Path) -> None:
+    """Write a board of many pages, then overwrite one page in the middle."""
+    from taskstatus import TaskBoard, TaskStatus
+
+    with TaskBoard.open(path) as board:
+        board.merge(
+            {f"t{n}": (TaskStatus.PENDING, {"pad": "x" * 200}) for n in range(2000)}
+        )
+    with path.open("r+b") as file:
+        file.seek(path.stat().st_size // 2 // 4096 * 4096)
+        file.write(b"\xff" * 4096)
+
+
+def board_id_without_table(path: Path) -> None:
+    """Write an SQLite file with the board's application id but no tasks table."""
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE other (x)")
+        db.execute("PRAGMA application_id=0x54534231")
+        db.commit()
+
+
+def not_a_board(path: Path, make: str) -> str:
+    """Write an empty file or another app's SQLite file; return how it is named."""
+    if make == "empty":
+        path.touch()
+        return "is not yet a task board"
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE things (x)")
+        db.commit()
+    return "is an SQLite file, but not a task board"

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import lock_held, without_coverage_env
+from helpers import (
+    board_id_without_table,
+    damaged_board,
+    lock_held,
+    not_a_board,
+    without_coverage_env,
+)
 from taskstatus import (
     BatchError,
     BatchTimeoutError,
@@ -643,24 +649,21 @@ def test_async_answers_of_the_same_step_as_an_error_are_on_the_board(
     assert ["a", "c"] == board.settled()
 
 
-def test_async_an_answer_just_before_a_cancel_is_on_the_board(
+def _cancelled_by_a_fetch(
     board: TaskBoard[str],
+    keys: list[str],
+    answer: Callable[[str, Callable[[], object]], Awaitable[dict[str, str]]],
 ) -> None:
-    """The batch is cancelled as a fetch answers: the answer is kept."""
+    """Run poll_many_async on ``board``; ``answer(key, cancel)`` may cancel it."""
     clock = FakeClock()
 
     async def scenario() -> None:
-        batch: asyncio.Task[dict[str, object]]
-
         async def fetch(key: str) -> dict[str, str]:
-            if key == "slow":
-                await asyncio.Event().wait()
-            batch.cancel()  # lands before the loop records this answer
-            return {"status": "COMPLETED"}
+            return await answer(key, batch.cancel)
 
         batch = asyncio.ensure_future(
             poll_many_async(
-                ["slow", "quick"],
+                keys,
                 fetch=fetch,
                 board=board,
                 sleep=clock.asleep,
@@ -671,6 +674,20 @@ def test_async_an_answer_just_before_a_cancel_is_on_the_board(
             await batch
 
     asyncio.run(scenario())
+
+
+def test_async_an_answer_just_before_a_cancel_is_on_the_board(
+    board: TaskBoard[str],
+) -> None:
+    """The batch is cancelled as a fetch answers: the answer is kept."""
+
+    async def answer(key: str, cancel: Callable[[], object]) -> dict[str, str]:
+        if key == "slow":
+            await asyncio.Event().wait()
+        cancel()  # lands before the loop records this answer
+        return {"status": "COMPLETED"}
+
+    _cancelled_by_a_fetch(board, ["slow", "quick"], answer)
     assert ["quick"] == board.settled()
 
 
@@ -678,30 +695,14 @@ def test_async_a_failure_just_before_a_cancel_is_not_on_the_board(
     board: TaskBoard[str],
 ) -> None:
     """Cancelled as one fetch fails and one answers: only the answer is kept."""
-    clock = FakeClock()
 
-    async def scenario() -> None:
-        batch: asyncio.Task[dict[str, object]]
+    async def answer(key: str, cancel: Callable[[], object]) -> dict[str, str]:
+        if key == "bad":
+            cancel()
+            raise ConnectionError(key)
+        return {"status": "COMPLETED"}
 
-        async def fetch(key: str) -> dict[str, str]:
-            if key == "bad":
-                batch.cancel()
-                raise ConnectionError(key)
-            return {"status": "COMPLETED"}
-
-        batch = asyncio.ensure_future(
-            poll_many_async(
-                ["good", "bad"],
-                fetch=fetch,
-                board=board,
-                sleep=clock.asleep,
-                clock=clock.monotonic,
-            )
-        )
-        with pytest.raises(asyncio.CancelledError):
-            await batch
-
-    asyncio.run(scenario())
+    _cancelled_by_a_fetch(board, ["good", "bad"], answer)
     assert {"good": TaskStatus.COMPLETED} == {
         key: record.status for key, record in board.records().items()
     }
@@ -1127,23 +1128,11 @@ def test_an_existing_file_keeps_its_permissions(tmp_path: Path) -> None:
     assert 0o640 == stat.S_IMODE(path.stat().st_mode)
 
 
-def _damaged_board(path: Path) -> None:
-    """A board of many pages with one page in the middle overwritten."""
-    with TaskBoard.open(path) as board:
-        board.merge(
-            {f"task-{n}": (TaskStatus.PENDING, {"pad": "x" * 200}) for n in range(2000)}
-        )
-    size = path.stat().st_size
-    with path.open("r+b") as file:
-        file.seek(size // 2 // 4096 * 4096)
-        file.write(b"\xff" * 4096)
-
-
 @pytest.mark.parametrize("read_only", [False, True])
 def test_a_damaged_file_is_refused_at_open(tmp_path: Path, read_only: bool) -> None:
     """A file whose header is intact but one page is not: refused, named."""
     path = tmp_path / "jobs.db"
-    _damaged_board(path)
+    damaged_board(path)
     with pytest.raises(ValueError, match=r"the task board '.*jobs.db' is damaged"):
         TaskBoard.open(path, read_only=read_only)
 
@@ -1195,10 +1184,7 @@ def test_a_status_that_cannot_be_read_is_damage_in_the_counts(tmp_path: Path) ->
 def test_a_file_with_the_id_but_no_table_is_refused(tmp_path: Path) -> None:
     """The board's application id alone does not make a board."""
     path = tmp_path / "jobs.db"
-    with closing(sqlite3.connect(path)) as db:
-        db.execute("CREATE TABLE other (x)")
-        db.execute("PRAGMA application_id=0x54534231")
-        db.commit()
+    board_id_without_table(path)
     for read_only in (False, True):
         with pytest.raises(ValueError, match="has the id of a task board, but not"):
             TaskBoard.open(path, read_only=read_only)
@@ -1210,14 +1196,7 @@ def test_a_file_with_the_id_but_no_table_is_refused(tmp_path: Path) -> None:
 def test_read_only_never_writes(tmp_path: Path, make: str) -> None:
     """read_only creates nothing, changes nothing, and says what the file is."""
     path = tmp_path / "jobs.db"
-    if make == "empty":
-        path.touch()
-        message = "is not yet a task board"
-    else:
-        with closing(sqlite3.connect(path)) as db:
-            db.execute("CREATE TABLE things (x)")
-            db.commit()
-        message = "is an SQLite file, but not a task board"
+    message = not_a_board(path, make)
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     with pytest.raises(ValueError, match=message):
         TaskBoard.open(path, read_only=True)

@@ -22,7 +22,10 @@ from helpers import (
     SCRIPT,
     Reply,
     ScriptedServer,
+    board_id_without_table,
+    damaged_board,
     lock_held,
+    not_a_board,
     read_only,
     signalled,
     taskstatus,
@@ -600,28 +603,11 @@ def test_a_read_only_state_file_is_refused_before_any_request(
     assert [] == task_server.seen
 
 
-def _damaged(path: Path) -> None:
-    with TaskBoard.open(path) as board:
-        board.merge(
-            {f"t{n}": (TaskStatus.PENDING, {"pad": "x" * 200}) for n in range(2000)}
-        )
-    with path.open("r+b") as file:
-        file.seek(path.stat().st_size // 2 // 4096 * 4096)
-        file.write(b"\xff" * 4096)
-
-
-def _id_without_table(path: Path) -> None:
-    with closing(sqlite3.connect(path)) as db:
-        db.execute("CREATE TABLE other (x)")
-        db.execute("PRAGMA application_id=0x54534231")
-        db.commit()
-
-
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (_damaged, "is damaged"),
-        (_id_without_table, "has the id of a task board, but not its tasks table"),
+        (damaged_board, "is damaged"),
+        (board_id_without_table, "has the id of a task board, but not its tasks table"),
     ],
     ids=["damaged page", "id without table"],
 )
@@ -670,14 +656,7 @@ def test_board_shows_a_damaged_record_as_one_line(
 def test_board_never_writes(tmp_path: Path, make: str) -> None:
     """An empty file or another app's SQLite file is named, and left as it was."""
     path = tmp_path / "jobs.db"
-    if make == "empty":
-        path.touch()
-        message = "is not yet a task board"
-    else:
-        with closing(sqlite3.connect(path)) as db:
-            db.execute("CREATE TABLE things (x)")
-            db.commit()
-        message = "is an SQLite file, but not a task board"
+    message = not_a_board(path, make)
     before = (path.read_bytes(), path.stat().st_mtime_ns)
     line = _one_error_line(taskstatus("board", str(path)), 2)
     assert line.endswith(message)
