@@ -108,6 +108,12 @@ def test_of_refuses_what_is_not_a_policy() -> None:
         ({"stop_on": ["FAILED"]}, TypeError, "stop_on must be a set of statuses"),
         ({"poll_on": ("PENDING",)}, TypeError, "poll_on must be a set of statuses"),
         ({"poll_on": {"RUNNING"}}, ValueError, "'RUNNING' is not a task status"),
+        ({"vocabulary": "celeri"}, ValueError, "did you mean celery"),
+        (
+            {"vocabulary": {"done": "COMPLETED"}},
+            TypeError,
+            "vocabulary must be a Vocabulary, a built-in's name or None, got",
+        ),
         (
             {"stop_on": {TaskStatus.PENDING, TaskStatus.PROCESSING}},
             ValueError,

@@ -22,6 +22,7 @@ from taskstatus import (
     TaskStatus,
     UnexpectedStatusError,
     poll,
+    vocabulary,
 )
 from taskstatus._policy import DEADLINE_SLACK, LONGEST_SLEEP
 from taskstatus.testing import FakeClock
@@ -574,3 +575,65 @@ def test_schedule_properties(  # noqa: PLR0917 - one argument per strategy
             assert delay >= initial or delay == expected_cap
     if timeout is not None:
         assert sum(clock.sleeps) <= timeout + 1e-9
+
+
+# --- another API's words ---------------------------------------------------
+
+
+def test_a_vocabulary_reads_another_apis_words() -> None:
+    """vocabulary="celery": STARTED is polled, SUCCESS ends the wait."""
+    clock = FakeClock()
+    replies = iter([{"state": "x", "status": "STARTED"}, {"status": "SUCCESS"}])
+    seen: list[TaskStatus] = []
+    result = poll(
+        lambda: next(replies),
+        vocabulary="celery",
+        on_poll=lambda event: seen.append(event.status),
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+    )
+    assert ({"status": "SUCCESS"}, [TaskStatus.IN_PROGRESS]) == (result, seen)
+
+
+def test_a_vocabulary_reads_several_fields() -> None:
+    """A completed OpenAI batch with failed requests ends as a partial success."""
+    clock = FakeClock()
+    done = {"status": "completed", "request_counts": {"failed": 1, "total": 2}}
+    ended: list[TaskStatus] = []
+    replies = iter([{"status": "finalizing"}, done])
+    assert done == poll(
+        lambda: next(replies),
+        vocabulary=vocabulary("openai-batch"),
+        on_poll=lambda event: ended.append(event.status),
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+    )
+    assert [TaskStatus.PROCESSING] == ended
+
+
+def test_an_explicit_get_status_still_wins_over_the_vocabulary() -> None:
+    """get_status finds the word; the vocabulary translates it."""
+    clock = FakeClock()
+    replies = iter([{"job": {"state": "RETRY"}}, {"job": {"state": "FAILURE"}}])
+    result = poll(
+        lambda: next(replies),
+        vocabulary="celery",
+        get_status=lambda reply: reply["job"]["state"],
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+    )
+    assert {"job": {"state": "FAILURE"}} == result
+
+
+def test_an_unmapped_word_is_polled_until_the_deadline() -> None:
+    """Fail closed: a word the vocabulary does not know never ends the wait."""
+    clock = FakeClock()
+    with pytest.raises(PollTimeoutError) as caught:
+        poll(
+            lambda: {"status": "SUCEEDED"},
+            vocabulary="azure-lro",
+            timeout=10,
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
+    assert TaskStatus.UNKNOWN is caught.value.last_status

@@ -22,6 +22,7 @@ from taskstatus import (
     UnexpectedStatusError,
     poll_many,
     poll_many_async,
+    vocabulary,
 )
 from taskstatus._policy import DEADLINE_GRACE
 from taskstatus.testing import FakeClock
@@ -846,3 +847,24 @@ def test_async_a_fetch_that_cancels_itself_cancels_the_batch() -> None:
                 ["a"], fetch=fetch, sleep=clock.asleep, clock=clock.monotonic
             )
         )
+
+
+def test_poll_many_reads_each_result_with_the_vocabulary() -> None:
+    """A batch of GitHub runs: a completed run with a failure is FAILED."""
+    clock = FakeClock()
+    runs = {
+        "ok": [{"status": "queued"}, {"status": "completed", "conclusion": "success"}],
+        "bad": [{"status": "completed", "conclusion": "failure"}],
+    }
+    settled: dict[str, TaskStatus] = {}
+    poll_many(
+        list(runs),
+        fetch=lambda key: runs[key].pop(0),
+        vocabulary="github-actions",
+        on_done=lambda key, run: settled.update(
+            {key: vocabulary("github-actions").status_of(run)}
+        ),
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+    )
+    assert {"bad": TaskStatus.FAILED, "ok": TaskStatus.COMPLETED} == settled

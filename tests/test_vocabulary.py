@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from types import SimpleNamespace
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -235,6 +235,7 @@ def test_an_unknown_name_lists_the_close_ones() -> None:
     ("result", "status"),
     [
         ({"status": "SUCCESS"}, TaskStatus.COMPLETED),
+        (MappingProxyType({"status": "REVOKED"}), TaskStatus.CANCELED),
         (SimpleNamespace(status="STARTED"), TaskStatus.IN_PROGRESS),
         ("FAILURE", TaskStatus.FAILED),
         ({"state": "SUCCESS"}, TaskStatus.UNKNOWN),

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, fields, replace
-from typing import Any, Callable, Optional, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypedDict, TypeVar, Union
 
 from ._checks import (
     check_count,
@@ -26,6 +26,9 @@ from ._checks import (
 from ._errors import show_value
 from ._parse import parse_status
 from ._status import POLLABLE_STATUSES, TERMINAL_STATUSES, TaskStatus
+
+if TYPE_CHECKING:
+    from ._vocabulary import Vocabulary
 
 LONGEST_SLEEP: float = threading.TIMEOUT_MAX
 """The longest single sleep the platform can make, in seconds (about 292 years
@@ -61,6 +64,7 @@ class PollOptions(TypedDict, total=False):
     jitter: bool
     # Optional[...], not "| None": TypedDict evaluates its annotations on 3.9.
     timeout: Optional[float]  # noqa: UP045
+    vocabulary: Optional[Union[Vocabulary, str]]  # noqa: UP007, UP045
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,17 @@ class PollPolicy:
         timeout: Seconds before giving up, on the poll's clock; ``None``
             waits for ever. The last sleep is cut short so that one final
             poll happens at the deadline.
+        vocabulary: The words of the API being polled: a `Vocabulary`, or
+            the name of a built-in one (kept as the `Vocabulary`). Each
+            result is then read with its `Vocabulary.status_of`, or, with
+            an explicit ``get_status``, that field with its
+            `Vocabulary.coerce`. ``None`` (the default) reads this library's
+            own words with `coerce_status`.
 
     >>> PollPolicy(timeout=60).timeout
     60.0
+    >>> PollPolicy(vocabulary="celery").vocabulary
+    <Vocabulary 'celery': 9 words>
     """
 
     stop_on: AbstractSet[TaskStatus] = TERMINAL_STATUSES
@@ -98,6 +110,7 @@ class PollPolicy:
     multiplier: float = 2.0
     jitter: bool = True
     timeout: float | None = 900.0
+    vocabulary: Vocabulary | str | None = None
 
     def __post_init__(self) -> None:
         stop_on = _status_set("stop_on", self.stop_on)
@@ -115,6 +128,7 @@ class PollPolicy:
             timeout = positive_number("timeout", timeout)
         # Store the checked, normalised values: floats and frozensets.
         for name, value in (
+            ("vocabulary", _vocabulary(self.vocabulary)),
             ("stop_on", stop_on),
             ("poll_on", poll_on),
             ("initial_delay", initial_delay),
@@ -176,6 +190,24 @@ class PollPolicy:
     def next_ceiling(self, ceiling: float) -> float:
         """Return the capped exponential value of the step after ``ceiling``'s."""
         return min(ceiling * self.multiplier, self.max_delay)
+
+
+def _vocabulary(value: object) -> Vocabulary | None:
+    """A vocabulary, a built-in's name (looked up), or None; anything else raises."""
+    if value is None:
+        return None
+    # Imported only when asked for: the built-in tables load on first use.
+    from ._vocabulary import Vocabulary, vocabulary  # noqa: PLC0415
+
+    if isinstance(value, str):
+        return vocabulary(value)
+    if not isinstance(value, Vocabulary):
+        msg = (
+            "vocabulary must be a Vocabulary, a built-in's name or None, "
+            f"got {show_value(value)}"
+        )
+        raise TypeError(msg)
+    return value
 
 
 def _status_set(name: str, statuses: object) -> frozenset[TaskStatus]:

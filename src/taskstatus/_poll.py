@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from ._board import TaskBoard, TaskRecord
     from ._policy import BatchOptions, PollOptions
+    from ._vocabulary import Vocabulary
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -90,6 +91,25 @@ def default_get_status(result: object) -> object:
     raise TypeError(msg)
 
 
+def status_reader(
+    get_status: Callable[[T], object] | None, policy: PollPolicy
+) -> Callable[[T], TaskStatus]:
+    """The one way a poll reads a result's status, from its options.
+
+    An explicit ``get_status`` finds the word, read with the policy's
+    vocabulary if it has one (else `coerce_status`); without it, the
+    vocabulary reads the whole result (`Vocabulary.status_of`), or the
+    status is found as `default_get_status` says and coerced.
+    """
+    vocabulary = cast("Vocabulary | None", policy.vocabulary)
+    if vocabulary is None:
+        find = get_status or default_get_status
+        return lambda result: coerce_status(find(result))
+    if get_status is None:
+        return vocabulary.status_of
+    return lambda result: vocabulary.coerce(get_status(result))
+
+
 def _status_item(result: object) -> object:
     if isinstance(result, Mapping):
         mapping = cast("Mapping[object, object]", result)
@@ -102,7 +122,7 @@ class PollSettings(Generic[T]):
     """What one poll needs besides fetch and sleep, checked by `poll_settings`."""
 
     policy: PollPolicy
-    get_status: Callable[[T], object]
+    read_status: Callable[[T], TaskStatus]
     max_attempts: int | None
     retry_after: Callable[[T], object] | None
     on_poll: Callable[[PollEvent[T]], object] | None
@@ -127,7 +147,7 @@ class PollLoop(Generic[T]):
         """
         settings = self._settings
         self._attempts += 1
-        status = coerce_status(settings.get_status(result))
+        status = settings.read_status(result)
         if settles(settings.policy, status, result):
             return None
         elapsed = self._deadline.elapsed()
@@ -317,7 +337,7 @@ def poll_settings(
     )
     return PollSettings(
         policy=policy,
-        get_status=get_status or default_get_status,
+        read_status=status_reader(get_status, policy),
         max_attempts=_attempt_limit(max_attempts),
         retry_after=retry_after,
         on_poll=on_poll,
@@ -402,7 +422,7 @@ class _Batch(Generic[K, T]):
         policy: BatchPolicy,
         *,
         many: bool,
-        get_status: Callable[[T], object],
+        read_status: Callable[[T], TaskStatus],
         on_done: Callable[[K, T], object] | None,
         on_progress: Callable[[BatchProgress], object] | None,
         clock: Callable[[], float],
@@ -413,7 +433,7 @@ class _Batch(Generic[K, T]):
         self._limit = policy.max_batch if many else 1
         self._many = many
         self._spacing = 0.0 if policy.rate is None else 1 / policy.rate
-        self._get_status = get_status
+        self._read_status = read_status
         self._on_done = on_done
         self._on_progress = on_progress
         self._clock = clock
@@ -541,7 +561,7 @@ class _Batch(Generic[K, T]):
         """The status and result a call's answers give for one task."""
         if key in answers:
             answer = answers[key]
-            return coerce_status(self._get_status(answer)), answer
+            return self._read_status(answer), answer
         return TaskStatus.UNKNOWN, task.result  # left out: as good as UNKNOWN
 
     def _merge(
@@ -954,7 +974,7 @@ def _start_batch(
         _distinct_keys(keys),
         policy,
         many=fetch_many is not None,
-        get_status=get_status or default_get_status,
+        read_status=status_reader(get_status, policy),
         on_done=on_done,
         on_progress=on_progress,
         clock=clock,

@@ -99,3 +99,12 @@ def wait_for_job(**options: Unpack[PollOptions]) -> Job:
 
 wait_for_job(timeout=None, max_delay=10)
 wait_for_job(max_dealy=10)  # type: ignore[call-arg]
+
+
+def vocabulary_option() -> None:
+    from taskstatus import PollPolicy, vocabulary
+
+    poll(lambda: {"status": "SUCCESS"}, vocabulary="celery")
+    poll(lambda: {"status": "SUCCESS"}, vocabulary=vocabulary("celery"))
+    PollPolicy(vocabulary=None)
+    poll(lambda: {"status": "SUCCESS"}, vocabulary=7)  # type: ignore[arg-type]
