@@ -895,18 +895,18 @@ def _record_finished(
     With ``answers_only``, calls that raised are left alone (and running).
     """
     errors: list[BaseException] = []
+    # No `continue` here: 3.9's coverage cannot see one at the end of a branch.
     for future in [future for future in running if future.done()]:
         failure = _failure(future)
-        if failure is not None:
-            if not answers_only:
-                errors.append(failure)
-                del running[future]
-            continue
-        keys_asked, started = running.pop(future)
-        try:
-            batch.record(keys_asked, future.result(), started)
-        except Exception as error:  # noqa: BLE001 - the others are recorded first
-            errors.append(error)
+        if failure is None:
+            keys_asked, started = running.pop(future)
+            try:
+                batch.record(keys_asked, future.result(), started)
+            except Exception as error:  # noqa: BLE001 - the others are recorded first
+                errors.append(error)
+        elif not answers_only:
+            errors.append(failure)
+            del running[future]
     if errors:
         raise errors[0]
 
