@@ -28,7 +28,12 @@ from taskstatus._cli._http import (
     TaskEndpoint,
     parse_retry_after,
 )
-from taskstatus._cli._progress import JSONProgress, Progress, TerminalProgress
+from taskstatus._cli._progress import (
+    JSONProgress,
+    Progress,
+    TerminalProgress,
+    json_word,
+)
 from taskstatus._cli._schema import status_schema
 from taskstatus._cli._wait import WaitOptions, wait
 from taskstatus._policy import DEADLINE_SLACK, Deadline
@@ -453,7 +458,7 @@ def test_quiet_progress_shows_nothing() -> None:
 def test_terminal_progress_redraws_and_ends_the_line_once() -> None:
     """On a terminal each poll rewrites one line; finish ends it just once."""
     stream = io.StringIO()
-    progress = TerminalProgress(stream)
+    progress = TerminalProgress(stream, "mixpeek")
     progress.finish()  # nothing drawn yet: nothing to end
     progress.poll(EVENT)
     progress.retry(FetchError("HTTP 503", transient=True), 1, 0.5)
@@ -555,3 +560,23 @@ def test_demo_reports_an_unexpected_ending(
     out, err = io.StringIO(), io.StringIO()
     assert 4 == _demo.demo(out=out, err=err)
     assert err.getvalue().endswith("demo: failed; wait exited with 4, not 3\n")
+
+
+@pytest.mark.parametrize(
+    ("word", "kept"),
+    [
+        ("succeeded", "succeeded"),
+        ("x" * 300, "x" * 200),
+        (None, None),
+        (True, True),
+        (13, 13),
+        (1.5, None),
+        ([1], None),
+        ({"a": 1}, None),
+    ],
+)
+def test_json_records_keep_words_that_are_json_text_and_cut(
+    word: object, kept: object
+) -> None:
+    """A word is JSON text, a boolean, a whole number or null, and at most 200 long."""
+    assert kept == json_word(word)

@@ -333,8 +333,8 @@ def test_on_poll_gets_an_event_before_each_sleep() -> None:
     events: list[PollEvent[str]] = []
     run(task, clock, jitter=False, timeout=60, on_poll=events.append)
     assert [
-        PollEvent(1, TaskStatus.PENDING, "PENDING", 0.0, 1.0, 60.0),
-        PollEvent(2, TaskStatus.UNKNOWN, "REHYDRATING", 1.0, 2.0, 59.0),
+        PollEvent(1, TaskStatus.PENDING, "PENDING", 0.0, 1.0, 60.0, "PENDING"),
+        PollEvent(2, TaskStatus.UNKNOWN, "REHYDRATING", 1.0, 2.0, 59.0, "REHYDRATING"),
     ] == events
 
 

@@ -15,14 +15,119 @@ from hypothesis import strategies as st
 from helpers import run_python
 from taskstatus import (
     VOCABULARIES,
+    BatchError,
+    PollEvent,
+    TaskBoard,
     TaskStatus,
+    UnexpectedStatusError,
     Vocabulary,
+    poll,
+    poll_many,
     vocabulary,
 )
+from taskstatus.testing import FakeClock
+
+
+def _prefixed(prefix: str, text: str) -> str:
+    """The words of an API that sends them with and without a prefix."""
+    return f"{' '.join(prefix + pair for pair in text.split())} {text}"
+
 
 # Every word of every built-in, as read from the vendors (see each source).
 # Pinned here by hand: a change to the data file must change this too.
 WORDS: dict[str, str] = {
+    "airflow": (
+        "removed=SKIPPED scheduled=PENDING queued=QUEUED running=IN_PROGRESS "
+        "success=COMPLETED restarting=IN_PROGRESS failed=FAILED "
+        "up_for_retry=IN_PROGRESS up_for_reschedule=IN_PROGRESS "
+        "upstream_failed=FAILED skipped=SKIPPED deferred=IN_PROGRESS "
+        "awaiting_input=SUSPENDED"
+    ),
+    "aws-batch": (
+        "SUBMITTED=PENDING PENDING=PENDING RUNNABLE=QUEUED STARTING=IN_PROGRESS "
+        "RUNNING=IN_PROGRESS SUCCEEDED=COMPLETED FAILED=FAILED"
+    ),
+    "aws-bedrock-batch": (
+        "Submitted=PENDING Validating=PENDING Scheduled=QUEUED "
+        "InProgress=IN_PROGRESS Completed=COMPLETED "
+        "PartiallyCompleted=COMPLETED_WITH_ERRORS Failed=FAILED Expired=FAILED "
+        "Stopping=IN_PROGRESS Stopped=CANCELED"
+    ),
+    "aws-emr-step": (
+        "PENDING=PENDING CANCEL_PENDING=PENDING RUNNING=IN_PROGRESS "
+        "COMPLETED=COMPLETED CANCELLED=CANCELED FAILED=FAILED "
+        "INTERRUPTED=INTERRUPTED"
+    ),
+    "aws-glue": (
+        "STARTING=PENDING RUNNING=IN_PROGRESS STOPPING=IN_PROGRESS "
+        "STOPPED=CANCELED SUCCEEDED=COMPLETED FAILED=FAILED TIMEOUT=FAILED "
+        "ERROR=FAILED WAITING=QUEUED EXPIRED=FAILED"
+    ),
+    "aws-sagemaker": (
+        "InProgress=IN_PROGRESS Completed=COMPLETED Failed=FAILED "
+        "Stopping=IN_PROGRESS Stopped=CANCELED Deleting=CANCELED"
+    ),
+    "aws-step-functions": (
+        "RUNNING=IN_PROGRESS SUCCEEDED=COMPLETED FAILED=FAILED TIMED_OUT=FAILED "
+        "ABORTED=CANCELED PENDING_REDRIVE=PENDING"
+    ),
+    "aws-textract": (
+        "IN_PROGRESS=IN_PROGRESS SUCCEEDED=COMPLETED FAILED=FAILED "
+        "PARTIAL_SUCCESS=COMPLETED_WITH_ERRORS"
+    ),
+    "aws-transcribe": (
+        "QUEUED=QUEUED IN_PROGRESS=IN_PROGRESS FAILED=FAILED COMPLETED=COMPLETED"
+    ),
+    "dagster": (
+        "QUEUED=QUEUED NOT_STARTED=PENDING MANAGED=UNKNOWN STARTING=PENDING "
+        "STARTED=IN_PROGRESS SUSPENDED=SUSPENDED SUCCESS=COMPLETED "
+        "FAILURE=FAILED CANCELING=IN_PROGRESS CANCELED=CANCELED"
+    ),
+    "databricks": (
+        "QUEUED=QUEUED PENDING=PENDING RUNNING=IN_PROGRESS "
+        "TERMINATING=IN_PROGRESS TERMINATED=UNKNOWN SKIPPED=SKIPPED "
+        "INTERNAL_ERROR=FAILED BLOCKED=PENDING WAITING_FOR_RETRY=IN_PROGRESS"
+    ),
+    "google-batch": (
+        "STATE_UNSPECIFIED=UNKNOWN QUEUED=QUEUED SCHEDULED=PENDING "
+        "RUNNING=IN_PROGRESS SUCCEEDED=COMPLETED FAILED=FAILED "
+        "DELETION_IN_PROGRESS=CANCELED CANCELLATION_IN_PROGRESS=IN_PROGRESS "
+        "CANCELLED=CANCELED"
+    ),
+    "kubernetes-job": (
+        "Complete=COMPLETED Failed=FAILED Suspended=SUSPENDED "
+        "FailureTarget=IN_PROGRESS SuccessCriteriaMet=IN_PROGRESS"
+    ),
+    "mlflow": (
+        "SCHEDULED=PENDING RUNNING=IN_PROGRESS FINISHED=COMPLETED FAILED=FAILED "
+        "KILLED=CANCELED"
+    ),
+    "prefect": (
+        "SCHEDULED=PENDING PENDING=PENDING RUNNING=IN_PROGRESS "
+        "COMPLETED=COMPLETED FAILED=FAILED CANCELLED=CANCELED CRASHED=FAILED "
+        "PAUSED=SUSPENDED CANCELLING=IN_PROGRESS"
+    ),
+    "ray": (
+        "PENDING=PENDING RUNNING=IN_PROGRESS STOPPED=CANCELED "
+        "SUCCEEDED=COMPLETED FAILED=FAILED"
+    ),
+    "runway": (
+        "PENDING=PENDING THROTTLED=QUEUED RUNNING=IN_PROGRESS "
+        "SUCCEEDED=COMPLETED FAILED=FAILED CANCELLED=CANCELED"
+    ),
+    "temporal": _prefixed(
+        "WORKFLOW_EXECUTION_STATUS_",
+        "UNSPECIFIED=UNKNOWN RUNNING=IN_PROGRESS COMPLETED=COMPLETED "
+        "FAILED=FAILED CANCELED=CANCELED TERMINATED=FAILED "
+        "CONTINUED_AS_NEW=INTERRUPTED TIMED_OUT=FAILED PAUSED=SUSPENDED",
+    ),
+    "vertex-ai": _prefixed(
+        "JOB_STATE_",
+        "UNSPECIFIED=UNKNOWN QUEUED=QUEUED PENDING=PENDING RUNNING=IN_PROGRESS "
+        "SUCCEEDED=COMPLETED FAILED=FAILED CANCELLING=IN_PROGRESS "
+        "CANCELLED=CANCELED PAUSED=SUSPENDED EXPIRED=FAILED "
+        "UPDATING=IN_PROGRESS PARTIALLY_SUCCEEDED=COMPLETED_WITH_ERRORS",
+    ),
     "anthropic-batch": "in_progress=IN_PROGRESS canceling=IN_PROGRESS ended=UNKNOWN",
     "azure-lro": (
         "NotStarted=PENDING Accepted=PENDING Running=IN_PROGRESS "
@@ -221,8 +326,10 @@ def test_an_unknown_name_lists_the_close_ones() -> None:
     """A typo gets the names it was probably meant to be."""
     with pytest.raises(ValueError, match="did you mean openai-batch") as error:
         vocabulary("openai-bach")
-    assert "(all: anthropic-batch, azure-lro" in str(error.value)
-    with pytest.raises(ValueError, match="not a built-in vocabulary \\(all: "):
+    assert str(error.value).endswith(
+        "(all of them: taskstatus.VOCABULARIES, or `taskstatus vocabularies`)"
+    )
+    with pytest.raises(ValueError, match="not a built-in vocabulary \\(all of them"):
         vocabulary("zzzzzzzz")
     with pytest.raises(TypeError, match="name must be a string"):
         vocabulary(None)  # type: ignore[arg-type]
@@ -384,6 +491,209 @@ def test_a_google_operation_is_read_by_done_and_error(
     assert status is vocabulary("google-operation").status_of(operation)
 
 
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [
+        ({"life_cycle_state": "RUNNING"}, TaskStatus.IN_PROGRESS),
+        ({"life_cycle_state": "TERMINATED", "result_state": "SUCCESS"}, "COMPLETED"),
+        (
+            {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS_WITH_FAILURES"},
+            "COMPLETED_WITH_ERRORS",
+        ),
+        ({"life_cycle_state": "TERMINATED", "result_state": "TIMEDOUT"}, "FAILED"),
+        ({"life_cycle_state": "TERMINATED", "result_state": "CANCELED"}, "CANCELED"),
+        (
+            {"life_cycle_state": "TERMINATED", "result_state": "UPSTREAM_CANCELED"},
+            "CANCELED",
+        ),
+        ({"life_cycle_state": "TERMINATED", "result_state": "EXCLUDED"}, "SKIPPED"),
+        (
+            {
+                "life_cycle_state": "TERMINATED",
+                "result_state": "MAXIMUM_CONCURRENT_RUNS_REACHED",
+            },
+            "SKIPPED",
+        ),
+        ({"life_cycle_state": "TERMINATED", "result_state": "DISABLED"}, "SKIPPED"),
+        ({"life_cycle_state": "TERMINATED", "result_state": "FAILED"}, "FAILED"),
+        (
+            {"life_cycle_state": "TERMINATED", "result_state": "UPSTREAM_FAILED"},
+            "FAILED",
+        ),
+        ({"life_cycle_state": "TERMINATED"}, "UNKNOWN"),
+        ({"life_cycle_state": "TERMINATED", "result_state": None}, "UNKNOWN"),
+        ({"life_cycle_state": "INTERNAL_ERROR", "result_state": "FAILED"}, "FAILED"),
+        ({"life_cycle_state": "SKIPPED"}, "SKIPPED"),
+        ({}, "UNKNOWN"),
+    ],
+)
+def test_a_databricks_run_is_read_by_its_life_cycle_and_result(
+    state: dict[str, object], status: str
+) -> None:
+    """TERMINATED is told apart by result_state, in a run or its state alone."""
+    databricks = vocabulary("databricks")
+    assert TaskStatus(status) is databricks.status_of({"run_id": 7, "state": state})
+    assert TaskStatus(status) is databricks.status_of(state)
+
+
+def _job(*conditions: tuple[str, str]) -> dict[str, object]:
+    listed = [{"type": kind, "status": true} for kind, true in conditions]
+    return {"kind": "Job", "status": {"active": 1, "conditions": listed}}
+
+
+@pytest.mark.parametrize(
+    ("job", "status"),
+    [
+        ({"kind": "Job", "status": {}}, TaskStatus.IN_PROGRESS),
+        (_job(), TaskStatus.IN_PROGRESS),
+        (_job(("Complete", "True")), TaskStatus.COMPLETED),
+        (_job(("Complete", "False")), TaskStatus.IN_PROGRESS),
+        (_job(("SuccessCriteriaMet", "True")), TaskStatus.IN_PROGRESS),
+        (_job(("SuccessCriteriaMet", "True"), ("Complete", "True")), "COMPLETED"),
+        (_job(("FailureTarget", "True"), ("Failed", "True")), TaskStatus.FAILED),
+        (_job(("Suspended", "True")), TaskStatus.SUSPENDED),
+        (_job(("Suspended", "False")), TaskStatus.IN_PROGRESS),
+        (_job(("Suspended", "True"), ("Failed", "True")), TaskStatus.FAILED),
+        (_job(("Exploded", "True")), TaskStatus.UNKNOWN),
+        (_job(("Exploded", "True"), ("Suspended", "True")), TaskStatus.SUSPENDED),
+        (_job(("Complete", True)), TaskStatus.IN_PROGRESS),  # type: ignore[arg-type]
+        ({"kind": "Job", "status": {"conditions": None}}, TaskStatus.IN_PROGRESS),
+        ({"kind": "Job", "status": {"conditions": "Complete"}}, TaskStatus.UNKNOWN),
+        ({"kind": "Job", "status": "Complete"}, TaskStatus.UNKNOWN),
+        ({"kind": "Job"}, TaskStatus.UNKNOWN),
+    ],
+)
+def test_a_kubernetes_job_is_read_by_its_true_conditions(
+    job: dict[str, object], status: str
+) -> None:
+    """A true terminal condition decides; none yet is on its way."""
+    assert TaskStatus(status) is vocabulary("kubernetes-job").status_of(job)
+
+
+@pytest.mark.parametrize(
+    ("name", "result", "status"),
+    [
+        (
+            "aws-transcribe",
+            {"TranscriptionJob": {"TranscriptionJobStatus": "COMPLETED"}},
+            "COMPLETED",
+        ),
+        (
+            "aws-transcribe",
+            {"MedicalTranscriptionJob": {"TranscriptionJobStatus": "FAILED"}},
+            "FAILED",
+        ),
+        ("aws-textract", {"JobStatus": "PARTIAL_SUCCESS"}, "COMPLETED_WITH_ERRORS"),
+        ("aws-glue", {"JobRun": {"JobRunState": "TIMEOUT"}}, "FAILED"),
+        ("aws-sagemaker", {"TrainingJobStatus": "Stopped"}, "CANCELED"),
+        ("aws-sagemaker", {"ProcessingJobStatus": "Completed"}, "COMPLETED"),
+        ("aws-emr-step", {"Step": {"Status": {"State": "CANCEL_PENDING"}}}, "PENDING"),
+        ("aws-step-functions", {"status": "TIMED_OUT"}, "FAILED"),
+        ("google-batch", {"status": {"state": "SUCCEEDED"}}, "COMPLETED"),
+        (
+            "vertex-ai",
+            {"state": "JOB_STATE_PARTIALLY_SUCCEEDED"},
+            "COMPLETED_WITH_ERRORS",
+        ),
+        ("prefect", {"state": {"type": "CRASHED"}}, "FAILED"),
+        ("prefect", {"state_type": "COMPLETED", "state": None}, "COMPLETED"),
+        (
+            "temporal",
+            {
+                "workflowExecutionInfo": {
+                    "status": "WORKFLOW_EXECUTION_STATUS_TIMED_OUT"
+                }
+            },
+            "FAILED",
+        ),
+        ("mlflow", {"info": {"status": "KILLED"}}, "CANCELED"),
+        ("mlflow", {"run": {"info": {"status": "FINISHED"}}}, "COMPLETED"),
+        ("aws-glue", {"JobRun": None}, "UNKNOWN"),
+        ("aws-glue", {"JobRun": "SUCCEEDED"}, "UNKNOWN"),
+        ("aws-glue", "SUCCEEDED", "COMPLETED"),
+    ],
+)
+def test_each_built_in_reads_its_own_field(
+    name: str, result: object, status: str
+) -> None:
+    """The status word is found in the first of the API's fields that is there."""
+    assert TaskStatus(status) is vocabulary(name).status_of(result)
+
+
+@pytest.mark.parametrize(
+    ("name", "result", "read"),
+    [
+        ("celery", {"status": "SUCCESS"}, (TaskStatus.COMPLETED, "SUCCESS")),
+        ("celery", {"status": "NEW"}, (TaskStatus.UNKNOWN, "NEW")),
+        ("celery", {}, (TaskStatus.UNKNOWN, None)),
+        (
+            "github-actions",
+            {"status": "completed", "conclusion": "failure"},
+            (TaskStatus.FAILED, "failure"),
+        ),
+        ("github-actions", {"status": "queued"}, (TaskStatus.QUEUED, "queued")),
+        (
+            "openai-batch",
+            {"status": "completed", "request_counts": {"failed": 2}},
+            (TaskStatus.COMPLETED_WITH_ERRORS, "completed"),
+        ),
+        ("anthropic-batch", _counts(1, 1, 0, 0), ("COMPLETED_WITH_ERRORS", "ended")),
+        ("google-operation", {"done": False}, (TaskStatus.IN_PROGRESS, None)),
+        ("google-operation", {"done": True}, (TaskStatus.COMPLETED, None)),
+        ("google-operation", {"done": True, "error": {"code": 9}}, ("FAILED", 9)),
+        ("google-operation", {"done": True, "error": "boom"}, ("FAILED", None)),
+        ("kubernetes-job", {"status": {"conditions": ["True"]}}, ("IN_PROGRESS", None)),
+        ("kubernetes-job", _job(("Failed", "True")), (TaskStatus.FAILED, "Failed")),
+        ("aws-glue", {"JobRun": {"JobRunState": "STOPPED"}}, ("CANCELED", "STOPPED")),
+    ],
+)
+def test_read_gives_the_status_and_the_servers_own_word(
+    name: str, result: object, read: tuple[str, object]
+) -> None:
+    """read() is status_of() with the word the status came from."""
+    status, word = vocabulary(name).read(result)
+    assert (TaskStatus(read[0]), read[1]) == (status, word)
+    assert status is vocabulary(name).status_of(result)
+
+
+def test_a_vocabulary_of_your_own_can_read_other_fields() -> None:
+    """fields= says where an API keeps its word; with_words keeps it."""
+    ours = Vocabulary(
+        "ours", {"ok": "COMPLETED"}, source="our API", fields=("job.state", "state")
+    )
+    assert ("job.state", "state") == ours.fields
+    assert TaskStatus.COMPLETED is ours.status_of({"job": {"state": "ok"}})
+    assert TaskStatus.COMPLETED is ours.status_of({"state": "OK"})
+    again = ours.with_words({"bad": "FAILED"})
+    assert (TaskStatus.FAILED, ours.fields) == (
+        again.status_of({"state": "bad"}),
+        again.fields,
+    )
+    assert ("status",) == Vocabulary("x", {}, source="ours").fields
+
+
+@pytest.mark.parametrize(
+    ("fields", "error", "message"),
+    [
+        (
+            "status",
+            TypeError,
+            "fields must be a sequence of dotted paths, got 'status'",
+        ),
+        (None, TypeError, "fields must be a sequence of dotted paths, got None"),
+        ((), ValueError, "the fields of 'x' must be dotted paths"),
+        (("a..b",), ValueError, "the fields of 'x' must be dotted paths"),
+        ((3,), ValueError, "the fields of 'x' must be dotted paths"),
+    ],
+)
+def test_bad_fields_are_refused(
+    fields: object, error: type[Exception], message: str
+) -> None:
+    """A field is a non-empty dotted path; the message names what was given."""
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(".", r"\.")):
+        Vocabulary("x", {}, source="ours", fields=fields)  # type: ignore[arg-type]
+
+
 def test_import_taskstatus_does_not_load_the_tables() -> None:
     """The built-in tables are read on first use, not at import."""
     code = (
@@ -409,8 +719,149 @@ def test_docs_have_one_table_per_built_in_matching_the_data() -> None:
         (root / "src" / "taskstatus" / "vocabularies.json").read_text(encoding="utf-8")
     )
     for name, entry in data.items():
-        assert f"## `{name}`\n\n{entry['api']}. Read from: {entry['source']}." in doc
+        assert (
+            f"## `{name}`\n\n{entry['api']}. Read from: {entry['source']}.\n\n"
+            f"Reads: {entry['reads']}"
+        ) in doc
+        # The words of "reads" are for people; the fields are what is read.
+        fields = entry.get("fields", ["status"])
+        assert all(f"`{field}`" in entry["reads"] for field in fields), name
+        assert fields == list(vocabulary(name).fields)
         for key, heading in (("words", "word"), ("conclusions", "conclusion")):
             rows = [(w, s, why) for w, (s, why) in entry.get(key, {}).items()]
             if rows:
                 assert _doc_table(rows, heading) in doc, name
+
+
+# --- the server's own word, kept where a user looks for it ----------------
+
+
+def test_poll_events_keep_the_servers_word() -> None:
+    """Each PollEvent carries the word its status was read from."""
+    clock = FakeClock()
+    replies = iter(
+        [
+            {"status": "queued"},
+            {"status": "in_progress"},
+            {"status": "completed", "conclusion": "success"},
+        ]
+    )
+    events: list[PollEvent[Any]] = []
+    poll(
+        lambda: next(replies),
+        vocabulary="github-actions",
+        on_poll=events.append,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+    )
+    assert [("QUEUED", "queued"), ("IN_PROGRESS", "in_progress")] == [
+        (event.status.value, event.word) for event in events
+    ]
+
+
+def test_poll_events_keep_the_word_get_status_found() -> None:
+    """Without a vocabulary, the word is what get_status (or the default) found."""
+    clock = FakeClock()
+    replies = iter([{"state": "Running"}, {"state": "COMPLETED"}])
+    events: list[PollEvent[Any]] = []
+    poll(
+        lambda: next(replies),
+        get_status=lambda reply: reply["state"],
+        on_poll=events.append,
+        sleep=clock.sleep,
+        clock=clock.monotonic,
+    )
+    assert [(TaskStatus.UNKNOWN, "Running")] == [(e.status, e.word) for e in events]
+
+
+def test_a_status_waiting_cannot_change_names_the_servers_word() -> None:
+    """A run that waits for a person stops polling, and the error says its word."""
+    clock = FakeClock()
+    with pytest.raises(UnexpectedStatusError) as raised:
+        poll(
+            lambda: {"status": "waiting"},
+            vocabulary="github-actions",
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
+    assert ("waiting", TaskStatus.SUSPENDED) == (raised.value.word, raised.value.status)
+    assert str(raised.value).startswith(
+        "polling stopped at status SUSPENDED (the server said 'waiting'), which"
+    )
+
+
+def test_a_word_that_is_the_status_itself_is_not_said_twice() -> None:
+    """The message repeats no word that is the status's own value."""
+    error = UnexpectedStatusError(TaskStatus.SKIPPED, {}, word="SKIPPED")
+    assert "said" not in str(error)
+    error = UnexpectedStatusError(TaskStatus.SKIPPED, {}, word=None)
+    assert "said" not in str(error)
+
+
+def test_poll_many_names_the_word_of_a_task_that_cannot_change() -> None:
+    """In a batch too, the error of a task that waiting cannot change has its word."""
+    clock = FakeClock()
+    replies = {"a": {"state": "running"}, "b": {"state": "awaiting_input"}}
+    with pytest.raises(BatchError) as raised:
+        poll_many(
+            ["a", "b"],
+            fetch=replies.__getitem__,
+            vocabulary="airflow",
+            sleep=clock.sleep,
+            clock=clock.monotonic,
+        )
+    cause = raised.value.__cause__
+    assert isinstance(cause, UnexpectedStatusError)
+    assert ("b", "awaiting_input", TaskStatus.SUSPENDED) == (
+        cause.key,
+        cause.word,
+        cause.status,
+    )
+
+
+def test_the_board_keeps_the_word_of_the_status_it_holds(tmp_path: Path) -> None:
+    """A status the board held already does not borrow a late poll's word."""
+    clock = FakeClock()
+    with TaskBoard.open(tmp_path / "board.db") as board:
+        board.update("b", TaskStatus.INTERRUPTED)
+        replies = {"a": {"state": "running"}, "b": {"state": "queued"}}
+        with pytest.raises(BatchError) as raised:
+            poll_many(
+                ["a", "b"],
+                fetch=replies.__getitem__,
+                vocabulary="airflow",
+                board=board,
+                sleep=clock.sleep,
+                clock=clock.monotonic,
+            )
+    cause = raised.value.__cause__
+    assert isinstance(cause, UnexpectedStatusError)
+    assert ("b", TaskStatus.INTERRUPTED, None) == (cause.key, cause.status, cause.word)
+
+
+class _HostileWord(str):
+    """A word whose comparisons raise, as a hostile object might."""
+
+    __hash__ = str.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError
+
+    def __ne__(self, other: object) -> bool:
+        raise RuntimeError
+
+
+@pytest.mark.parametrize(
+    ("name", "result"),
+    [
+        ("github-actions", {"status": _HostileWord("completed")}),
+        ("anthropic-batch", {"processing_status": _HostileWord("ended")}),
+        ("databricks", {"state": {"life_cycle_state": _HostileWord("TERMINATED")}}),
+    ],
+)
+def test_a_result_that_raises_as_it_is_read_is_unknown(
+    name: str, result: object
+) -> None:
+    """status_of and read never raise: what cannot be read is UNKNOWN."""
+    assert TaskStatus.UNKNOWN is vocabulary(name).status_of(result)
+    assert (TaskStatus.UNKNOWN, None) == vocabulary(name).read(result)

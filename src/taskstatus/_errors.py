@@ -76,21 +76,32 @@ class UnexpectedStatusError(ValueError):
         status: The status that stopped polling.
         result: The result of ``fetch`` that carried it.
         key: The task's key, when many tasks were polled at once; else None.
+        word: The server's own word for the status (``"waiting"``), or None.
     """
 
     __module__ = "taskstatus"
 
-    def __init__(self, status: TaskStatus, result: object, key: object = None) -> None:
+    def __init__(
+        self,
+        status: TaskStatus,
+        result: object,
+        key: object = None,
+        *,
+        word: object = None,
+    ) -> None:
         super().__init__(status, result, key)
         self.status = status
         self.result = result
         self.key = key
+        self.word = word
 
     def __str__(self) -> str:
         task = "" if self.key is None else f" of task {show_value(self.key)}"
+        word = shown_word(self.word, self.status)
+        said = "" if word is None else f" (the server said {word})"
         return (
-            f"polling stopped at status {self.status}{task}, which is neither in "
-            "stop_on nor in poll_on: waiting cannot change it"
+            f"polling stopped at status {self.status}{said}{task}, which is neither "
+            "in stop_on nor in poll_on: waiting cannot change it"
         )
 
 
@@ -220,3 +231,14 @@ class BoardLockedError(TimeoutError):
             f"the task board {show_value(self.path)} stayed locked by another "
             f"process for {self.waited:g} s"
         )
+
+
+def shown_word(word: object, status: TaskStatus) -> str | None:
+    """The server's word for ``status``, shown, or None if it says no more.
+
+    None stands for no word, and a word that is the status's own value is
+    not worth repeating beside it.
+    """
+    if word is None or (isinstance(word, str) and str.__eq__(word, status.value)):
+        return None
+    return show_value(word)

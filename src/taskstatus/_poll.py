@@ -64,6 +64,8 @@ class PollEvent(Generic[T]):
         elapsed: Seconds since the first fetch, on the poll's clock.
         next_delay: Seconds the loop is about to sleep.
         remaining: Seconds left before the deadline, or ``None`` without one.
+        word: The server's own word the status was read from (``"running"``),
+            as it came, or ``None`` where there was none.
     """
 
     attempt: int
@@ -72,6 +74,7 @@ class PollEvent(Generic[T]):
     elapsed: float
     next_delay: float
     remaining: float | None
+    word: object = None
 
 
 def default_get_status(result: object) -> object:
@@ -93,21 +96,27 @@ def default_get_status(result: object) -> object:
 
 def status_reader(
     get_status: Callable[[T], object] | None, policy: PollPolicy
-) -> Callable[[T], TaskStatus]:
-    """The one way a poll reads a result's status, from its options.
+) -> Callable[[T], tuple[TaskStatus, object]]:
+    """The one way a poll reads a result: its status, and the server's word.
 
     An explicit ``get_status`` finds the word, read with the policy's
     vocabulary if it has one (else `coerce_status`); without it, the
-    vocabulary reads the whole result (`Vocabulary.status_of`), or the
-    status is found as `default_get_status` says and coerced.
+    vocabulary reads the whole result (`Vocabulary.read`), or the word is
+    found as `default_get_status` says and coerced.
     """
     vocabulary = cast("Vocabulary | None", policy.vocabulary)
     if vocabulary is None:
         find = get_status or default_get_status
-        return lambda result: coerce_status(find(result))
+        return lambda result: _coerced(coerce_status, find(result))
     if get_status is None:
-        return vocabulary.status_of
-    return lambda result: vocabulary.coerce(get_status(result))
+        return vocabulary.read
+    return lambda result: _coerced(vocabulary.coerce, get_status(result))
+
+
+def _coerced(
+    coerce: Callable[[object], TaskStatus], word: object
+) -> tuple[TaskStatus, object]:
+    return coerce(word), word
 
 
 def _status_item(result: object) -> object:
@@ -122,7 +131,7 @@ class PollSettings(Generic[T]):
     """What one poll needs besides fetch and sleep, checked by `poll_settings`."""
 
     policy: PollPolicy
-    read_status: Callable[[T], TaskStatus]
+    read_status: Callable[[T], tuple[TaskStatus, object]]
     max_attempts: int | None
     retry_after: Callable[[T], object] | None
     on_poll: Callable[[PollEvent[T]], object] | None
@@ -147,15 +156,21 @@ class PollLoop(Generic[T]):
         """
         settings = self._settings
         self._attempts += 1
-        status = settings.read_status(result)
-        if settles(settings.policy, status, result):
+        status, word = settings.read_status(result)
+        if settles(settings.policy, status, result, word=word):
             return None
         elapsed = self._deadline.elapsed()
         self._give_up_if_done(result, status, elapsed)
         hint = None if settings.retry_after is None else settings.retry_after(result)
         delay = delay_before_next(next(self._delays), hint, self._deadline)
         event = PollEvent(
-            self._attempts, status, result, elapsed, delay, self._deadline.remaining()
+            self._attempts,
+            status,
+            result,
+            elapsed,
+            delay,
+            self._deadline.remaining(),
+            word,
         )
         _logger.debug(
             "poll attempt %d: %s after %.3f s; next poll in %.3f s",
@@ -182,7 +197,12 @@ class PollLoop(Generic[T]):
 
 
 def settles(
-    policy: PollPolicy, status: TaskStatus, result: object, key: object = None
+    policy: PollPolicy,
+    status: TaskStatus,
+    result: object,
+    key: object = None,
+    *,
+    word: object = None,
 ) -> bool:
     """Return whether ``status`` ends the wait (True) or keeps it going (False).
 
@@ -192,7 +212,7 @@ def settles(
     if status in policy.stop_on:
         return True
     if status not in policy.poll_on:
-        raise UnexpectedStatusError(status, result, key)
+        raise UnexpectedStatusError(status, result, key, word=word)
     return False
 
 
@@ -393,6 +413,10 @@ class BatchProgress:
     remaining: float | None
 
 
+_Outcome = tuple[TaskStatus, object, object]
+"""What one call says of one task: its status, its result, the server's word."""
+
+
 class _Task:
     """The bookkeeping of one unsettled task: a few floats, no generator."""
 
@@ -422,7 +446,7 @@ class _Batch(Generic[K, T]):
         policy: BatchPolicy,
         *,
         many: bool,
-        read_status: Callable[[T], TaskStatus],
+        read_status: Callable[[T], tuple[TaskStatus, object]],
         on_done: Callable[[K, T], object] | None,
         on_progress: Callable[[BatchProgress], object] | None,
         clock: Callable[[], float],
@@ -516,12 +540,12 @@ class _Batch(Generic[K, T]):
                     outcomes[key] = self._outcome(tasks[key], key, answers)
                 except Exception as error:  # noqa: BLE001 - raised below
                     errors.append(error)
-        for key, (status, result) in outcomes.items():
+        for key, (status, result, word) in outcomes.items():
             task = tasks[key]
             task.last_poll = started
             task.result = result
             try:
-                if settles(policy, status, result, key):
+                if settles(policy, status, result, key, word=word):
                     self._settle(key, status, cast("T", result))
                     continue
             except Exception as error:  # noqa: BLE001 - raised below
@@ -555,18 +579,18 @@ class _Batch(Generic[K, T]):
         """Return the settled results by key, in the order of the keys."""
         return {key: self._done[key] for key in self._keys}
 
-    def _outcome(
-        self, task: _Task, key: K, answers: Mapping[K, T]
-    ) -> tuple[TaskStatus, object]:
-        """The status and result a call's answers give for one task."""
+    def _outcome(self, task: _Task, key: K, answers: Mapping[K, T]) -> _Outcome:
+        """The status, result and server's word a call's answers give for a task."""
         if key in answers:
             answer = answers[key]
-            return self._read_status(answer), answer
-        return TaskStatus.UNKNOWN, task.result  # left out: as good as UNKNOWN
+            status, word = self._read_status(answer)
+            return status, answer, word
+        # Left out of the answers: as good as UNKNOWN.
+        return TaskStatus.UNKNOWN, task.result, None
 
     def _merge(
         self, keys: list[K], answers: Mapping[K, T], errors: list[Exception]
-    ) -> dict[K, tuple[TaskStatus, object]]:
+    ) -> dict[K, _Outcome]:
         """Merge a call's good answers into the board; return what it holds.
 
         They are on the board before anything can raise, and what the board
@@ -578,16 +602,25 @@ class _Batch(Generic[K, T]):
         board = cast("TaskBoard[K]", self._board)
         tasks = self._tasks
         updates: dict[K, tuple[TaskStatus, object]] = {}
+        words: dict[K, object] = {}
         for key in keys:
             try:
-                status, result = self._outcome(tasks[key], key, answers)
+                status, result, words[key] = self._outcome(tasks[key], key, answers)
                 check_result(key, result)
             except Exception as error:  # noqa: BLE001 - raised by record()
                 errors.append(error)
                 continue
             updates[key] = (status, result)
         merged = board.merge(updates)
-        return {key: (merged[key].status, merged[key].result) for key in updates}
+        # The server's word goes with the status it gave, not the board's.
+        return {
+            key: (
+                merged[key].status,
+                merged[key].result,
+                words[key] if merged[key].status is status else None,
+            )
+            for key, (status, _) in updates.items()
+        }
 
     def _settle(self, key: K, status: TaskStatus, result: T) -> None:
         task = self._tasks.pop(key, None)

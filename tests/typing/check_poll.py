@@ -108,3 +108,11 @@ def vocabulary_option() -> None:
     poll(lambda: {"status": "SUCCESS"}, vocabulary=vocabulary("celery"))
     PollPolicy(vocabulary=None)
     poll(lambda: {"status": "SUCCESS"}, vocabulary=7)  # type: ignore[arg-type]
+
+
+def event_word(event: PollEvent[dict[str, str]]) -> None:
+    assert_type(event.word, object)
+
+
+def unexpected_word(error: UnexpectedStatusError) -> None:
+    assert_type(error.word, object)

@@ -19,3 +19,10 @@ assert_type(Vocabulary("ours", {"done": "COMPLETED"}, source="our API"), Vocabul
 vocabulary(7)  # type: ignore[arg-type]
 Vocabulary("ours", {"done": "COMPLETED"})  # type: ignore[call-arg]
 batch.with_words(["done"])  # type: ignore[arg-type]
+assert_type(batch.read({"status": "completed"}), tuple[TaskStatus, object])
+assert_type(batch.fields, tuple[str, ...])
+assert_type(
+    Vocabulary("ours", {"ok": "COMPLETED"}, source="our API", fields=["job.state"]),
+    Vocabulary,
+)
+Vocabulary("ours", {}, source="our API", fields=7)  # type: ignore[arg-type]

@@ -34,7 +34,7 @@ from ._http import (
     TaskEndpoint,
     task_key,
 )
-from ._progress import OneLine, seconds
+from ._progress import OneLine, json_word, seconds, shown_status, unknown_word_hint
 from ._safe import safe_text
 from ._signals import interruption
 from ._wait import (
@@ -44,7 +44,8 @@ from ._wait import (
     EXIT_USAGE,
     FieldError,
     WaitOptions,
-    status_at,
+    cannot_change,
+    read_status,
 )
 
 if TYPE_CHECKING:
@@ -54,6 +55,10 @@ R = TypeVar("R")
 
 MAX_URLS_SHOWN = 10
 """How many unsettled URLs the report at the deadline lists."""
+
+MAX_UNKNOWN_WORDS = 20
+"""How many distinct unknown words a batch names before it stops naming
+them (a server that makes up words must not flood the output)."""
 
 THREAD_JOIN_TIMEOUT = 5.0
 """Seconds the command waits on its way out for request threads to end
@@ -71,10 +76,12 @@ class Polled:
 
     status: TaskStatus
     error: str | None = None
+    word: object = None
+    """The server's own word for the status, as `json_word` keeps it."""
 
     def to_dict(self) -> dict[str, object]:
         """The JSON form, as a ``--state`` board keeps it."""
-        return {"status": self.status.value, "error": self.error}
+        return {"status": self.status.value, "error": self.error, "word": self.word}
 
     @classmethod
     def from_record(cls, record: TaskRecord | None, result: object) -> Polled:
@@ -82,18 +89,24 @@ class Polled:
 
         The record may have been written by anyone (a webhook handler, an
         earlier run): its status is what counts. An error is one only in
-        the command's own shape, and its text is escaped again, since a
-        file is no more trusted than a server.
+        the command's own shape (with or without the word, which boards of
+        0.1 did not keep), and its text is escaped again, since a file is no
+        more trusted than a server.
         """
         status = TaskStatus.UNKNOWN if record is None else record.status
         if not isinstance(result, Mapping):
             return cls(status)
         fields = cast("Mapping[str, object]", result)
-        error = fields.get("error")
         if record is None:
             status = coerce_status(fields.get("status"))
-        ours = set(fields) == {"status", "error"} and isinstance(error, str)
-        return cls(status, safe_text(cast("str", error)) if ours else None)
+        if not set(fields) <= {"status", "error", "word"} or "status" not in fields:
+            return cls(status)
+        error = fields.get("error")
+        word = json_word(fields.get("word"))
+        if isinstance(word, str):
+            word = safe_text(word)
+        shown = safe_text(error) if isinstance(error, str) else None
+        return cls(status, shown, word)
 
 
 def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
@@ -122,6 +135,7 @@ class _BatchWait:
             task_key(url): TaskEndpoint(url, options.headers) for url in options.urls
         }
         self._settled: dict[str, Polled] = {}
+        self._unknown_words: set[object] = set()
         self._calls = 0
         self._stopper = Stopper()
         self._threads: set[threading.Thread] = set()
@@ -190,17 +204,29 @@ class _BatchWait:
             return Polled(TaskStatus.UNKNOWN)
         except FetchError as error:
             return Polled(TaskStatus.FAILED, error=str(error))
+        options = self._options
         try:
-            status = coerce_status(status_at(response.body, self._options.field))
+            status, word = read_status(response.body, options.field, options.vocabulary)
         except FieldError as error:
             return Polled(TaskStatus.FAILED, error=str(error))
         if status not in self._policy.stop_on and status not in self._policy.poll_on:
-            message = f"the task is {status}, which waiting cannot change"
-            return Polled(TaskStatus.FAILED, error=message)
-        return Polled(status)
+            message = cannot_change(status, word)
+            return Polled(TaskStatus.FAILED, error=message, word=json_word(word))
+        return Polled(status, word=json_word(word))
 
     async def _fetch(self, key: str) -> dict[str, object]:
-        return (await _in_thread(self._poll_once, key, self._threads)).to_dict()
+        polled = await _in_thread(self._poll_once, key, self._threads)
+        if polled.status is TaskStatus.UNKNOWN and polled.word is not None:
+            self._unknown_word(key, polled.word)
+        return polled.to_dict()
+
+    def _unknown_word(self, key: str, word: object) -> None:
+        """Say once per word (and at most `MAX_UNKNOWN_WORDS`) it is unknown."""
+        if word in self._unknown_words or len(self._unknown_words) >= MAX_UNKNOWN_WORDS:
+            return
+        self._unknown_words.add(word)
+        hint = unknown_word_hint(word, self._options.vocabulary.name)
+        self._view.warning(f"{self._endpoints[key].shown}: {hint}")
 
     def _on_done(self, key: str, result: object) -> None:
         record = None if self._board is None else self._board.get(key)
@@ -309,6 +335,9 @@ class _View:
         self.finish()
         self._line(self._err, f"taskstatus wait: {text}")
 
+    def warning(self, text: str) -> None:
+        """Show something the user may want to act on; not in --quiet."""
+
     def finish(self) -> None:
         """End the progress display."""
 
@@ -322,10 +351,14 @@ class _View:
 class _Lines(_View):
     """A line per settled task on stderr, then a summary on stdout."""
 
+    def warning(self, text: str) -> None:
+        """Write the warning on stderr."""
+        self.message(text)
+
     def task(self, shown: str, polled: Polled) -> None:
         """Write the task's final status, or its error."""
         if polled.error is None:
-            self._line(self._err, f"{polled.status} {shown}")
+            self._line(self._err, f"{shown_status(polled.status, polled.word)} {shown}")
         super().task(shown, polled)
 
     def final(self, record: dict[str, Any]) -> None:
@@ -376,10 +409,14 @@ class _Terminal(_Lines):
 class _JSON(_View):
     """One JSON object per settled task on stdout, then a summary."""
 
+    def warning(self, text: str) -> None:
+        """Write the warning on stderr, apart from the records."""
+        self.message(text)
+
     def task(self, shown: str, polled: Polled) -> None:
         """Write the task as a JSON object (and an error line on stderr)."""
         record: dict[str, Any] = {"event": "task", "url": shown}
-        record.update(status=polled.status.value, error=polled.error)
+        record.update(status=polled.status.value, word=polled.word, error=polled.error)
         if polled.status in TERMINAL_STATUSES and polled.error is None:
             record["exit_code"] = EXIT_CODES[polled.status]
         self._line(self._out, json.dumps(record))

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Callable
 
+from .._parse import parse_status
 from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, BatchPolicy
+from .._status import TaskStatus
+from .._vocabulary import Vocabulary, vocabulary
 from ._board import show_board
 from ._demo import demo, demo_many
 from ._http import check_header, normalized_url, prepare_url, task_key
@@ -17,6 +22,7 @@ from ._safe import redact_url, safe_text
 from ._schema import render_schema
 from ._signals import interruption, raise_terminated
 from ._table import render_json, render_table
+from ._vocabularies import show_vocabularies
 from ._wait import (
     EXIT_USAGE,
     PARALLEL,
@@ -39,6 +45,18 @@ if any task ended in an error):
   143  terminated (SIGTERM)      141  output closed (broken pipe)
   2    usage error               1    any other error
 """
+
+
+WAIT_DESCRIPTION = """\
+GET the URL until the task's status is terminal, backing off between polls.
+The exit code tells how the task ended.
+
+Status words are read with --vocabulary: by default the 16 statuses of
+`taskstatus list`; `taskstatus vocabularies` lists the 30 built-ins for
+other APIs (OpenAI, Anthropic, AWS, Azure, Google, Celery, GitHub...). A
+word the vocabulary does not know is UNKNOWN: it is never taken for
+success, it is polled until --timeout, and the progress names the word so
+that --map WORD=STATUS can translate it."""
 
 
 def _positive(text: str, unit: str) -> float:
@@ -98,6 +116,24 @@ def _header(text: str) -> tuple[str, str]:
     return name, value
 
 
+def _vocabulary(text: str) -> Vocabulary:
+    try:
+        return vocabulary(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _word_map(text: str) -> tuple[str, TaskStatus]:
+    word, equals, status = text.rpartition("=")
+    if not equals or not word.strip():
+        msg = f"expected WORD=STATUS, such as done=COMPLETED, got {text[:40]!r}"
+        raise argparse.ArgumentTypeError(msg)
+    try:
+        return word, parse_status(status)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{word[:40]!r}: {error}") from None
+
+
 def _url(text: str) -> str:
     try:
         prepare_url(text)
@@ -123,11 +159,20 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("schema", help="print a JSON Schema for the status string")
 
+    words = commands.add_parser(
+        "vocabularies",
+        help="list the built-in vocabularies, or show one's word table",
+        description="The built-in vocabularies translate other APIs' status "
+        "words (succeeded, SUCCESS, JOB_STATE_SUCCEEDED...) to the 16 statuses. "
+        "Give a NAME to see its table: each word, its status and why.",
+    )
+    words.add_argument("name", nargs="?", metavar="NAME", help="one built-in")
+    words.add_argument("--json", action="store_true", help="print JSON")
+
     waiting = commands.add_parser(
         "wait",
         help="poll a task URL until the task ends",
-        description="GET the URL until the task's status is terminal, backing off "
-        "between polls. The exit code tells how the task ended.",
+        description=WAIT_DESCRIPTION,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -147,9 +192,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     waiting.add_argument(
         "--field",
-        default="status",
+        default="",
         metavar="PATH",
-        help="dotted path to the status in the JSON body (default: status)",
+        help="dotted path in the JSON body to what the vocabulary reads: the "
+        "status word (data.task.status), or the object holding the fields it "
+        "reads (default: the whole body)",
+    )
+    waiting.add_argument(
+        "--vocabulary",
+        type=_vocabulary,
+        default=None,
+        metavar="NAME",
+        help="read the status words of this API: openai-batch, github-actions, "
+        "aws-step-functions, ... (`taskstatus vocabularies` lists all 30; "
+        "default: mixpeek, the 16 statuses themselves)",
+    )
+    waiting.add_argument(
+        "--map",
+        type=_word_map,
+        action="append",
+        default=[],
+        metavar="WORD=STATUS",
+        help="read WORD as STATUS, on top of the vocabulary; repeat for more",
     )
     waiting.add_argument(
         "-H",
@@ -294,8 +358,16 @@ def _wait(args: argparse.Namespace) -> int:
         jitter=not args.no_jitter,
         rate=args.rate,
     )
+    # The progress names every word the vocabulary does not know, with how
+    # to map it; the library's own warning would only say it again, and
+    # --quiet is to print errors alone.
+    logging.getLogger("taskstatus").addHandler(logging.NullHandler())
+    words: Vocabulary = args.vocabulary or vocabulary("mixpeek")
+    if args.map:
+        words = words.with_words(dict(args.map))
     options = WaitOptions(
         urls=tuple(urls),
+        vocabulary=words,
         field=args.field,
         headers=tuple(args.header),
         policy=policy,
@@ -396,15 +468,22 @@ def _run(args: argparse.Namespace) -> int:
 
         print(f"taskstatus {__version__}")
         return 0
-    if args.command == "schema":
-        print(render_schema())
-        return 0
-    if args.command == "demo":
-        run_demo = demo_many if args.many else demo
-        return run_demo(out=sys.stdout, err=sys.stderr)
-    if args.command == "wait":
-        return _wait(args)
-    if args.command == "board":
-        return show_board(args.file, as_json=args.json, out=sys.stdout, err=sys.stderr)
-    print(render_json() if getattr(args, "json", False) else render_table())
+    out, err = sys.stdout, sys.stderr
+    commands: dict[str, Callable[[], int]] = {
+        "schema": lambda: _print(render_schema()),
+        "demo": lambda: (demo_many if args.many else demo)(out=out, err=err),
+        "wait": lambda: _wait(args),
+        "board": lambda: show_board(args.file, as_json=args.json, out=out, err=err),
+        "vocabularies": lambda: show_vocabularies(
+            args.name, as_json=args.json, out=out, err=err
+        ),
+    }
+    command = commands.get(args.command)
+    if command is not None:
+        return command()
+    return _print(render_json() if getattr(args, "json", False) else render_table())
+
+
+def _print(text: str) -> int:
+    print(text)
     return 0

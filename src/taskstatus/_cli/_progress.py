@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any, TextIO
 
+from .._errors import shown_word
 from .._poll import PollEvent
+from .._status import TaskStatus
 from ._http import FetchError
+from ._safe import safe_text
 
 
 def seconds(value: float) -> str:
@@ -32,18 +36,41 @@ class Progress:
         """Emit the machine-readable final record (JSON mode only)."""
 
 
+def shown_status(status: TaskStatus, word: object) -> str:
+    """A status with the server's own word beside it, when that says more."""
+    shown = shown_word(word, status)
+    return str(status) if shown is None else f"{status} ({safe_text(shown)})"
+
+
+def unknown_word_hint(word: object, vocabulary: str) -> str:
+    """Say that a word is not in the vocabulary, and how to map it."""
+    shown = safe_text(shown_word(word, TaskStatus.UNKNOWN) or "")
+    if not isinstance(word, str) or safe_text(word) != word:
+        return f"{shown} is not a word {vocabulary} knows: polling on until --timeout"
+    return (
+        f"{shown} is not a word {vocabulary} knows: polling on until --timeout; "
+        f"map it with --map {shlex.quote(word + '=STATUS')}"
+    )
+
+
 class LineProgress(Progress):
     """One plain line per poll on a stream that is not a terminal (stderr)."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, vocabulary: str) -> None:
         self._stream = stream
+        self._vocabulary = vocabulary
 
     def poll(self, event: PollEvent[Any]) -> None:
-        """Write one line for the poll."""
+        """Write one line for the poll; name a word the vocabulary lacks."""
         self._write(
-            f"poll {event.attempt}: {event.status} after {seconds(event.elapsed)}; "
-            f"next poll in {seconds(event.next_delay)}"
+            f"poll {event.attempt}: {self._status(event)} after "
+            f"{seconds(event.elapsed)}; next poll in {seconds(event.next_delay)}"
         )
+
+    def _status(self, event: PollEvent[Any]) -> str:
+        if event.status is TaskStatus.UNKNOWN and event.word is not None:
+            return f"UNKNOWN ({unknown_word_hint(event.word, self._vocabulary)})"
+        return shown_status(event.status, event.word)
 
     def retry(self, error: FetchError, attempt: int, delay: float) -> None:
         """Write one line for the retry."""
@@ -79,14 +106,14 @@ class OneLine:
 class TerminalProgress(LineProgress):
     """One line on a terminal, rewritten in place at each poll."""
 
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__(stream)
+    def __init__(self, stream: TextIO, vocabulary: str) -> None:
+        super().__init__(stream, vocabulary)
         self._line = OneLine(stream)
 
     def poll(self, event: PollEvent[Any]) -> None:
         """Rewrite the line with status, attempt, elapsed time and next poll."""
         self._write(
-            f"{event.status}  attempt {event.attempt}  "
+            f"{self._status(event)}  attempt {event.attempt}  "
             f"elapsed {seconds(event.elapsed)}  "
             f"next poll in {seconds(event.next_delay)}"
         )
@@ -112,6 +139,7 @@ class JSONProgress(Progress):
                 "event": "poll",
                 "attempt": event.attempt,
                 "status": event.status.value,
+                "word": json_word(event.word),
                 "elapsed": event.elapsed,
                 "next_delay": event.next_delay,
                 "remaining": event.remaining,
@@ -130,3 +158,16 @@ class JSONProgress(Progress):
 
     def _emit(self, record: dict[str, object]) -> None:
         print(json.dumps(record), file=self._stream, flush=True)
+
+
+MAX_WORD_LENGTH = 200
+"""The longest server word a --json record carries; longer ones are cut."""
+
+
+def json_word(word: object) -> object:
+    """The server's word as a --json record carries it: JSON text, or null."""
+    if isinstance(word, str):
+        return word[:MAX_WORD_LENGTH]
+    if word is None or isinstance(word, (bool, int)):
+        return word
+    return None  # an object, a list, or a number that is no whole one

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from .._predicates import is_pollable, is_terminal
 from .._status import TaskStatus
@@ -41,8 +42,13 @@ def render_table() -> str:
         )
         for row in status_rows()
     ]
-    widths = [max(len(line[column]) for line in cells) for column in range(4)]
-    return "\n".join(
-        "  ".join([*(cell.ljust(width) for cell, width in zip(line, widths)), line[4]])
-        for line in cells
-    )
+    return "\n".join(aligned(cells))
+
+
+def aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Lay rows out in columns two spaces apart; the last is left ragged."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return [
+        "  ".join([*(c.ljust(w) for c, w in zip(row[:-1], widths)), row[-1]])
+        for row in rows
+    ]

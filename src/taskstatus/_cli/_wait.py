@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Mapping
@@ -9,13 +10,21 @@ from dataclasses import dataclass
 from typing import Any, Callable, TextIO, cast
 
 from .._errors import PollTimeoutError, UnexpectedStatusError, show_value
-from .._parse import coerce_status
 from .._policy import DEFAULT_POLICY, Deadline, PollPolicy
 from .._poll import PollEvent, poll
 from .._result import TaskResult
 from .._status import TaskStatus
+from .._vocabulary import Vocabulary
+from .._vocabulary import vocabulary as built_in
 from ._http import DeadlineError, FetchError, Response, RetryingFetch, TaskEndpoint
-from ._progress import JSONProgress, LineProgress, Progress, TerminalProgress
+from ._progress import (
+    JSONProgress,
+    LineProgress,
+    Progress,
+    TerminalProgress,
+    json_word,
+    shown_status,
+)
 from ._safe import safe_text
 from ._signals import interruption
 
@@ -51,11 +60,15 @@ class WaitOptions:
     With one URL and ``batch`` false, the task is followed alone, with its
     own report; otherwise the URLs are waited on together (`wait_many`),
     under the policy's ``rate`` and with ``parallel`` requests in flight,
-    their progress kept on the board file ``state`` if there is one.
+    their progress kept on the board file ``state`` if there is one. Each
+    body is read by ``vocabulary`` at ``field`` (`read_status`).
     """
 
     urls: tuple[str, ...]
-    field: str = "status"
+    vocabulary: Vocabulary = dataclasses.field(
+        default_factory=lambda: built_in("mixpeek")
+    )
+    field: str = ""
     headers: tuple[tuple[str, str], ...] = ()
     policy: PollPolicy = DEFAULT_POLICY
     quiet: bool = False
@@ -68,6 +81,42 @@ class WaitOptions:
 
 class FieldError(Exception):
     """The status field is not where --field says."""
+
+
+def read_status(
+    body: object, field: str, vocabulary: Vocabulary
+) -> tuple[TaskStatus, object]:
+    """Read a response body as ``--field`` and ``--vocabulary`` say.
+
+    ``field`` leads to what the vocabulary reads ("" for the whole body):
+    the object that holds the fields it reads, or the word itself.
+
+    Raises:
+        FieldError: ``field`` is not in the body, or the object it leads to
+            holds none of the fields the vocabulary reads.
+    """
+    target = status_at(body, field) if field else body
+    if not isinstance(target, Mapping):  # the word itself, or no object at all
+        return vocabulary.coerce(target), target
+    paths = [f"{field}.{path}" if field else path for path in vocabulary.fields]
+    if not any(_holds(body, path) for path in paths):
+        if len(paths) == 1:
+            status_at(body, paths[0])  # raises, naming the step that is missing
+        shown = ", ".join(show_value(path) for path in paths)
+        msg = (
+            f"none of the fields {vocabulary.name} reads is in the response "
+            f"body: {safe_text(shown)}"
+        )
+        raise FieldError(msg)
+    return vocabulary.read(cast("Mapping[str, object]", target))
+
+
+def _holds(body: object, path: str) -> bool:
+    try:
+        status_at(body, path)
+    except FieldError:
+        return False
+    return True
 
 
 def status_at(body: object, path: str) -> object:
@@ -135,10 +184,14 @@ def _wait_one(
     )
     attempts = 1  # the fetch that ends the wait, plus one per poll event
 
+    def read(response: Response) -> tuple[TaskStatus, object]:
+        return read_status(response.body, options.field, options.vocabulary)
+
     def on_poll(event: PollEvent[Response]) -> None:
         nonlocal attempts
         attempts = event.attempt + 1
-        progress.poll(event)
+        # The poll read a status; the progress shows the server's word too.
+        progress.poll(dataclasses.replace(event, word=read(event.result)[1]))
 
     def fail(code: int, event: str, message: str) -> int:
         progress.finish()
@@ -150,7 +203,7 @@ def _wait_one(
     try:
         response = poll(
             fetch,
-            get_status=lambda response: status_at(response.body, options.field),
+            get_status=lambda response: read(response)[0],
             retry_after=lambda response: response.retry_after,
             on_poll=on_poll,
             sleep=sleep,
@@ -160,15 +213,15 @@ def _wait_one(
     except (PollTimeoutError, DeadlineError) as error:
         return fail(EXIT_TIMEOUT, "timeout", str(error))
     except UnexpectedStatusError as error:
-        message = f"the task is {error.status}, which waiting cannot change"
-        return fail(EXIT_ERROR, "error", message)
+        word = read(cast("Response", error.result))[1]
+        return fail(EXIT_ERROR, "error", cannot_change(error.status, word))
     except (FetchError, FieldError) as error:
         return fail(EXIT_ERROR, "error", str(error))
     except KeyboardInterrupt as stop:
-        code, word = interruption(stop)
-        return fail(code, "interrupted", word)
+        code, signalled = interruption(stop)
+        return fail(code, "interrupted", signalled)
     progress.finish()
-    status = coerce_status(status_at(response.body, options.field))
+    status, word = read_status(response.body, options.field, options.vocabulary)
     elapsed = deadline.elapsed()
     result = _task_result(response.body, options.field, err)
     code = EXIT_CODES[status]
@@ -177,6 +230,7 @@ def _wait_one(
             {
                 "event": "done",
                 "status": status.value,
+                "word": json_word(word),
                 "exit_code": code,
                 "attempts": attempts,
                 "elapsed": elapsed,
@@ -184,7 +238,7 @@ def _wait_one(
             }
         )
     elif not options.quiet:
-        _report(status, attempts, elapsed, result, out)
+        _report(shown_status(status, word), attempts, elapsed, result, out)
     return code
 
 
@@ -194,8 +248,13 @@ def _progress_for(options: WaitOptions, out: TextIO, err: TextIO) -> Progress:
     if options.quiet:
         return Progress()
     if err.isatty():
-        return TerminalProgress(err)
-    return LineProgress(err)
+        return TerminalProgress(err, options.vocabulary.name)
+    return LineProgress(err, options.vocabulary.name)
+
+
+def cannot_change(status: TaskStatus, word: object) -> str:
+    """Say that the task is at a status that waiting cannot change."""
+    return f"the task is {shown_status(status, word)}, which waiting cannot change"
 
 
 def _task_result(body: object, field: str, err: TextIO) -> TaskResult[Any] | None:
@@ -204,7 +263,7 @@ def _task_result(body: object, field: str, err: TextIO) -> TaskResult[Any] | Non
     The object holding the status is tried first, then each object holding
     that one, up to the top level of the body.
     """
-    steps = field.split(".")[:-1]
+    steps = field.split(".") if field else []
     for depth in range(len(steps), -1, -1):
         holder = status_at(body, ".".join(steps[:depth])) if depth else body
         if not _holds_result(holder):
@@ -226,7 +285,7 @@ def _holds_result(value: object) -> bool:
 
 
 def _report(
-    status: TaskStatus,
+    status: str,
     attempts: int,
     elapsed: float,
     result: TaskResult[Any] | None,
