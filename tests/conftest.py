@@ -6,12 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from helpers import ScriptedServer, serving
 from taskstatus import _parse, _transition
 
 # The typing tests are for the type checkers only: never import or run them.
 collect_ignore = ["typing"]
+
+# No per-example deadline: it measures wall time, so a loaded machine would
+# fail examples that are right. The properties bound their own time (fake
+# clocks, --timeout), and pytest's run as a whole is bounded by CI.
+settings.register_profile("taskstatus", deadline=None)
+settings.load_profile("taskstatus")
 
 
 @pytest.fixture(autouse=True)

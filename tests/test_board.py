@@ -45,6 +45,7 @@ from taskstatus._board import (
     MAX_RESULT_DEPTH,
     _set_wal,  # pyright: ignore[reportPrivateUsage]
 )
+from taskstatus._errors import unsettled_status
 from taskstatus.testing import FakeClock
 
 
@@ -830,7 +831,7 @@ RESULTS = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(result=RESULTS)
 def test_both_boards_take_the_same_results_and_give_them_back(result: object) -> None:
     """A result either board takes, the other takes; the file gives it back equal.
@@ -1383,6 +1384,21 @@ def test_add_never_changes_a_known_task(board: TaskBoard[str]) -> None:
     board.add(["a", "b"])
     assert TaskRecord(TaskStatus.PROCESSING, {"n": 1}, 2) == _without_time(board, "a")
     assert TaskStatus.UNKNOWN == _without_time(board, "b").status
+
+
+def test_wait_and_poll_many_report_a_task_never_heard_from_alike(
+    board: TaskBoard[str],
+) -> None:
+    """A key with no record counts as PENDING, as a task poll_many never fetched."""
+    board.update("t0", "PENDING")
+    with pytest.raises(BatchTimeoutError) as caught:
+        board.wait(["t0", "t1"], timeout=0.01)
+    assert (TaskStatus.PENDING, {"t1": None}) == (
+        caught.value.last_status,
+        {k: v for k, v in caught.value.pending.items() if v is None},
+    )
+    assert TaskStatus.PENDING is unsettled_status([TaskStatus.PENDING, None])
+    assert TaskStatus.IN_PROGRESS is unsettled_status([TaskStatus.QUEUED, None])
 
 
 @pytest.mark.parametrize(

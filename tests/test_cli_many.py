@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import signal
 import sqlite3
 import stat
@@ -32,7 +33,9 @@ from helpers import (
 )
 from taskstatus import BatchProgress, TaskBoard, TaskRecord, TaskStatus
 from taskstatus._cli import _batch, _board
-from taskstatus._cli._wait import WaitOptions
+from taskstatus._cli._main import wait
+from taskstatus._cli._options import WaitOptions
+from taskstatus._policy import BatchPolicy
 
 QUICK = [*FAST, "--rate", "1000"]
 
@@ -248,8 +251,12 @@ def test_errors_settle_one_task_and_exit_1(task_server: ScriptedServer) -> None:
         == (errors[f"{task_server.url}/t/2"])
     )
     assert errors[f"{task_server.url}/t/3"] is None
-    assert 2 == records[-1]["errors"]
+    assert (2, {"COMPLETED": 1}) == (records[-1]["errors"], records[-1]["counts"])
+    codes = {r["url"]: r["exit_code"] for r in records if r["event"] == "task"}
+    assert [1, 1, 0] == [codes[f"{task_server.url}/t/{n}"] for n in (1, 2, 3)]
     assert 2 == len(run.stderr.splitlines())  # one line per error
+    plain = taskstatus("wait", *urls(task_server, 3), *QUICK)
+    assert plain.stdout.startswith("3 tasks, settled: 1 COMPLETED; 2 errors; ")
 
 
 def test_deadline_reports_what_did_not_settle(task_server: ScriptedServer) -> None:
@@ -291,7 +298,7 @@ def test_the_terminal_view_redraws_one_line() -> None:
     assert (
         "\r\x1b[K3/5 settled  COMPLETED 3  PENDING 2  4.0 req/s  elapsed 2.0 s\n"
         "taskstatus wait: HTTP 404\n"
-        "\r\x1b[K4/5 settled  COMPLETED 3  PENDING 2  0.0 req/s  elapsed 0.00 s\n"
+        "\r\x1b[K4/5 settled  COMPLETED 3  PENDING 2  9.0 req/s  elapsed 0.00 s\n"
     ) == err.getvalue()
 
 
@@ -561,6 +568,24 @@ def test_state_written_by_a_webhook_handler_is_resumed(
     assert [] == task_server.seen
 
 
+def test_a_task_settled_skipped_by_others_has_the_exit_code_of_no_outcome(
+    task_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """Every task record has an exit code: SKIPPED alone would exit 1."""
+    state = tmp_path / "jobs.db"
+    listed = urls(task_server, 1)
+    with TaskBoard.open(state) as board:
+        board.update(listed[0], "SKIPPED")
+    run = taskstatus("wait", *listed, "--state", str(state), "--json")
+    record = json.loads(run.stdout.splitlines()[0])
+    assert ("SKIPPED", None, 1) == (
+        record["status"],
+        record["error"],
+        record["exit_code"],
+    )
+    assert [] == task_server.seen
+
+
 def test_a_state_file_that_cannot_merge_is_one_line(
     task_server: ScriptedServer, tmp_path: Path
 ) -> None:
@@ -744,3 +769,38 @@ def test_a_signal_during_a_request_cuts_it_and_ends_cleanly(
     final = json.loads(run.stdout.splitlines()[-1])
     assert ("interrupted", 143) == (final["event"], final["exit_code"])
     assert "taskstatus wait: terminated\n" == run.stderr
+
+
+def test_a_plain_batch_says_how_it_stands_while_nothing_settles(
+    task_server: ScriptedServer,
+) -> None:
+    """Without a terminal, a heartbeat line keeps a CI log from going silent."""
+    task_server.script("PENDING")
+    out, err = io.StringIO(), io.StringIO()
+    options = WaitOptions(
+        urls=tuple(urls(task_server, 2)),
+        policy=BatchPolicy(initial_delay=0.2, max_delay=0.2, timeout=1.0),
+        heartbeat=0.05,
+    )
+    assert 124 == wait(options, out=out, err=err)
+    beats = [line for line in err.getvalue().splitlines() if "waiting:" in line]
+    assert beats, err.getvalue()
+    assert re.fullmatch(
+        r"waiting: 0/2 settled; PENDING 2; \d+ requests; \d\.\d+ s left", beats[-1]
+    ) or re.fullmatch(r"waiting: no answer yet; \d\.\d+ s left", beats[-1])
+
+
+def test_the_heartbeat_before_any_answer_and_without_a_deadline() -> None:
+    """The line says what it can: no answer yet, no deadline."""
+    err = io.StringIO()
+    view = _batch._Lines(io.StringIO(), err)  # pyright: ignore[reportPrivateUsage]
+    view.heartbeat(None, None)
+    counts = {TaskStatus.PENDING: 1, TaskStatus.COMPLETED: 1}
+    view.heartbeat(BatchProgress(2, 1, counts, 3, 1.0, None), None)
+    assert (
+        "waiting: no answer yet; no deadline\n"
+        "waiting: 1/2 settled; PENDING 1, COMPLETED 1; 3 requests; no deadline\n"
+    ) == err.getvalue()
+    quiet = io.StringIO()
+    _batch._View(io.StringIO(), quiet).heartbeat(None, 3.0)  # pyright: ignore[reportPrivateUsage]
+    assert "" == quiet.getvalue()

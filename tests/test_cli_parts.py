@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import re
 import socket
 import ssl
 import threading
@@ -14,12 +16,14 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from helpers import Reply, ScriptedServer, serving
 from taskstatus import PollEvent, PollPolicy, TaskStatus
 from taskstatus._cli import _demo, _http, main
+from taskstatus._cli._exit import ExitCode, epilog
 from taskstatus._cli._http import (
     DeadlineError,
     FetchError,
@@ -28,6 +32,8 @@ from taskstatus._cli._http import (
     TaskEndpoint,
     parse_retry_after,
 )
+from taskstatus._cli._main import wait
+from taskstatus._cli._options import WaitOptions
 from taskstatus._cli._progress import (
     JSONProgress,
     Progress,
@@ -35,7 +41,6 @@ from taskstatus._cli._progress import (
     json_word,
 )
 from taskstatus._cli._schema import status_schema
-from taskstatus._cli._wait import WaitOptions, wait
 from taskstatus._policy import DEADLINE_SLACK, Deadline
 from taskstatus.testing import FakeClock
 
@@ -580,3 +585,38 @@ def test_json_records_keep_words_that_are_json_text_and_cut(
 ) -> None:
     """A word is JSON text, a boolean, a whole number or null, and at most 200 long."""
     assert kept == json_word(word)
+
+
+def test_the_exit_codes_of_the_docs_and_the_help_are_the_one_table() -> None:
+    """docs/cli.md's table and --help's epilog list exactly the ExitCode members."""
+    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text("utf-8")
+    section = doc.split("### Exit codes", 1)[1].split("\n### ", 1)[0]
+    documented = [int(code) for code in re.findall(r"^\| `(\d+)` \|", section, re.M)]
+    assert sorted(documented) == sorted(code.value for code in ExitCode)
+    assert len(set(documented)) == len(documented)
+    text = epilog()
+    for code in ExitCode:
+        assert f"{code.value:<5}{code.meaning}" in text
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert 0 == main(["--help"])
+    assert text in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "command", ["list", "schema", "vocabularies", "wait", "board", "demo"]
+)
+def test_every_subcommand_has_a_wrapped_description(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--help says what the subcommand does, in lines that fit 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert 0 == main([command, "--help"])
+    text = out.getvalue()
+    usage, description = text.split("\n\n")[:2]
+    assert usage.startswith(f"usage: taskstatus {command}")
+    assert not description.lstrip().startswith(("positional", "options"))
+    assert len(description.split()) >= 8, description
+    assert max(len(line) for line in text.splitlines()) <= 80

@@ -295,6 +295,8 @@ def test_malformed_result_is_ignored_with_a_warning(
         "taskstatus wait: ignoring the result in the body: success_rate: states 10"
     )
     assert 1 == len(run.stdout.splitlines())
+    quiet = taskstatus("wait", task_server.url, "--quiet")
+    assert (3, "", "") == (quiet.returncode, quiet.stdout, quiet.stderr)
 
 
 def test_progress_on_a_terminal_is_one_line_rewritten(
@@ -380,3 +382,13 @@ def test_python_dash_m_runs_the_same_command() -> None:
     )
     assert 2 == run.returncode
     assert "expected an http:// or https:// URL" in run.stderr
+
+
+def test_a_body_that_is_not_json_is_shown_escaped_once(
+    task_server: ScriptedServer,
+) -> None:
+    """A newline in the body is shown escaped once: a backslash and an n."""
+    task_server.script(Reply(b'<?xml version="1.0"?>\n<List/>'))
+    run = taskstatus("wait", task_server.url, *FAST)
+    assert 1 == run.returncode
+    assert run.stderr.endswith("""is not JSON: '<?xml version="1.0"?>\\n<List/>'\n""")

@@ -93,3 +93,37 @@ def test_show_value_describes_huge_ints_by_size() -> None:
 def test_show_value_escapes_control_characters() -> None:
     """The repr keeps a bad value on one line."""
     assert r"'a\nb\x1b'" == show_value("a\nb\x1b")
+
+
+def test_every_exception_of_the_library_is_a_task_status_error() -> None:
+    """Except TaskStatusError catches them all; each keeps its builtin base."""
+    import taskstatus
+
+    errors = {
+        name: getattr(taskstatus, name)
+        for name in taskstatus.__all__
+        if isinstance(getattr(taskstatus, name), type)
+        and issubclass(getattr(taskstatus, name), BaseException)
+    }
+    assert {
+        "BatchError",
+        "BatchTimeoutError",
+        "BoardLockedError",
+        "InvalidTransitionError",
+        "PollTimeoutError",
+        "TaskStatusError",
+        "UnexpectedStatusError",
+    } == set(errors)
+    assert all(
+        issubclass(error, taskstatus.TaskStatusError) for error in errors.values()
+    )
+    builtin = {
+        "BatchError": Exception,
+        "BatchTimeoutError": TimeoutError,
+        "BoardLockedError": TimeoutError,
+        "InvalidTransitionError": ValueError,
+        "PollTimeoutError": TimeoutError,
+        "TaskStatusError": Exception,
+        "UnexpectedStatusError": ValueError,
+    }
+    assert all(issubclass(errors[name], base) for name, base in builtin.items())

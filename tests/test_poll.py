@@ -419,9 +419,10 @@ def test_keyboard_interrupt_is_not_swallowed() -> None:
     [
         ({"timeout": 0}, ValueError, "timeout must be greater than 0, got 0"),
         ({"policy": {"timeout": 5}}, TypeError, "policy must be a PollPolicy or None"),
-        ({"max_attempts": 0}, ValueError, "max_attempts must be an int of at least 1"),
-        ({"max_attempts": 2.5}, ValueError, "max_attempts must be an int"),
-        ({"max_attempts": True}, ValueError, "max_attempts must be an int"),
+        ({"max_attempts": 0}, ValueError, "max_attempts must be at least 1, got 0"),
+        ({"max_attempts": 2.5}, TypeError, "max_attempts must be an int, got 2.5"),
+        ({"max_attempts": True}, TypeError, "max_attempts must be an int, got True"),
+        ({"max_attempts": "3"}, TypeError, "max_attempts must be an int, got '3'"),
         ({"get_status": "status"}, TypeError, "get_status must be callable or None"),
         ({"retry_after": 5}, TypeError, "retry_after must be callable or None"),
         ({"on_poll": print, "sleep": None}, TypeError, "sleep must be callable, got"),

@@ -581,7 +581,7 @@ def test_async_max_in_flight_is_checked() -> None:
 # --- for all batches ------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     ends=st.lists(st.floats(min_value=0, max_value=300), min_size=1, max_size=30),
     rate=st.none() | st.floats(min_value=0.5, max_value=50),

@@ -16,6 +16,7 @@ from ._errors import (
     BoardLockedError,
     InvalidTransitionError,
     PollTimeoutError,
+    TaskStatusError,
     UnexpectedStatusError,
 )
 from ._parse import coerce_status, parse_status
@@ -24,6 +25,7 @@ from ._status import (
     LIFECYCLE_STATUSES,
     OPERATION_STATUSES,
     POLLABLE_STATUSES,
+    SETTLED_STATUSES,
     TERMINAL_STATUSES,
     LifecycleStatus,
     OperationStatus,
@@ -55,6 +57,7 @@ __all__ = [
     "LIFECYCLE_STATUSES",
     "OPERATION_STATUSES",
     "POLLABLE_STATUSES",
+    "SETTLED_STATUSES",
     "TERMINAL_STATUSES",
     "VOCABULARIES",
     "BatchError",
@@ -78,6 +81,7 @@ __all__ = [
     "TaskRecord",
     "TaskResult",
     "TaskStatus",
+    "TaskStatusError",
     "TaskStatusValue",
     "TerminalStatus",
     "UnexpectedStatusError",

@@ -31,11 +31,17 @@ from typing import (
     cast,
 )
 
-from ._errors import BatchTimeoutError, BoardLockedError, show_value
+from ._checks import finite_number
+from ._errors import (
+    BatchTimeoutError,
+    BoardLockedError,
+    show_value,
+    unsettled_status,
+)
 from ._parse import coerce_status, parse_status
 from ._policy import Deadline
-from ._result import SETTLED_STATUSES, StatusSummary
-from ._status import TERMINAL_STATUSES, TaskStatus
+from ._result import StatusSummary
+from ._status import SETTLED_STATUSES, TERMINAL_STATUSES, TaskStatus
 from ._transition import merge_members
 
 if TYPE_CHECKING:
@@ -166,7 +172,11 @@ class TaskBoard(Generic[K]):
     """
 
     def __init__(self) -> None:
-        self._store: _Store[K] = _MemoryStore()
+        self._start(_MemoryStore())
+
+    def _start(self, store: _Store[K]) -> None:
+        """Set the board up on ``store``: what both constructors share."""
+        self._store = store
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._watchers: set[Callable[[], object]] = set()
@@ -174,7 +184,9 @@ class TaskBoard(Generic[K]):
         # Reads of the memory store share the lock of writes; a file store
         # guards its own reader, so that reads never wait behind a write
         # that waits for another process.
-        self._reads: contextlib.AbstractContextManager[object] = self._lock
+        self._reads: contextlib.AbstractContextManager[object] = (
+            contextlib.nullcontext() if store.shared else self._lock
+        )
 
     @classmethod
     def open(
@@ -210,9 +222,9 @@ class TaskBoard(Generic[K]):
 
         check_flag("read_only", read_only)
         timeout = positive_number("lock_timeout", lock_timeout)
-        board: TaskBoard[str] = TaskBoard()
-        board._store = _SQLiteStore(os.fspath(path), read_only, timeout)
-        board._reads = contextlib.nullcontext()
+        store = _SQLiteStore(os.fspath(path), read_only, timeout)
+        board = cast("TaskBoard[str]", TaskBoard.__new__(TaskBoard))
+        board._start(store)
         return board
 
     def close(self) -> None:
@@ -447,8 +459,9 @@ class TaskBoard(Generic[K]):
                 k: records[k] for k in wanted if k in records and records[k].settled
             }
             pending = {k: records.get(k) for k in wanted if k not in done}
-            statuses = {r.status if r else TaskStatus.UNKNOWN for r in pending.values()}
-            status = statuses.pop() if len(statuses) == 1 else TaskStatus.IN_PROGRESS
+            status = unsettled_status(
+                None if r is None else r.status for r in pending.values()
+            )
             raise BatchTimeoutError(
                 done,
                 pending,
@@ -469,12 +482,7 @@ def _timeout(timeout: object) -> float | None:
 def _check_version(version: object) -> None:
     if version is None:
         return
-    if isinstance(version, bool) or not isinstance(version, (int, float)):
-        msg = f"version must be an int or a float, got {show_value(version)}"
-        raise TypeError(msg)
-    if isinstance(version, float) and not math.isfinite(version):
-        msg = f"version must be finite, got {version}"
-        raise ValueError(msg)
+    finite_number("version", version)  # no bool, no NaN, no infinity
     low, high = _VERSION_RANGE
     if isinstance(version, int) and not low <= version <= high:
         msg = f"version must be a 64-bit integer, got {show_value(version)}"

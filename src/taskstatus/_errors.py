@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from typing import Any
 
     from ._status import TaskStatus
@@ -43,7 +43,19 @@ def show_value(value: object) -> str:
     return text
 
 
-class InvalidTransitionError(ValueError):
+class TaskStatusError(Exception):
+    """The base of every exception of taskstatus's own.
+
+    Each one also keeps the builtin base that says what kind of trouble it
+    is (`ValueError`, `TimeoutError`), so ``except TimeoutError`` still
+    catches a poll that timed out, and ``except TaskStatusError`` catches
+    everything the library raises on its own account.
+    """
+
+    __module__ = "taskstatus"
+
+
+class InvalidTransitionError(TaskStatusError, ValueError):
     """A task was asked to leave a terminal status.
 
     Attributes:
@@ -65,7 +77,7 @@ class InvalidTransitionError(ValueError):
         )
 
 
-class UnexpectedStatusError(ValueError):
+class UnexpectedStatusError(TaskStatusError, ValueError):
     """Polling met a status that it should neither stop at nor poll on.
 
     Such a status (SKIPPED, DRAFT, a lifecycle status, or anything left out of
@@ -105,7 +117,7 @@ class UnexpectedStatusError(ValueError):
         )
 
 
-class PollTimeoutError(TimeoutError):
+class PollTimeoutError(TaskStatusError, TimeoutError):
     """Polling gave up: the deadline passed or the attempts ran out.
 
     Attributes:
@@ -182,7 +194,20 @@ class BatchTimeoutError(PollTimeoutError):
         )
 
 
-class BatchError(Exception):
+def unsettled_status(statuses: Iterable[TaskStatus | None]) -> TaskStatus:
+    """The one status a batch's timeout reports for its unsettled tasks.
+
+    Theirs if they all share it, else IN_PROGRESS: some are on their way.
+    A task never heard from (``None``) counts as PENDING: not known to have
+    started. `poll_many` and `TaskBoard.wait` both report it this way.
+    """
+    from ._status import TaskStatus  # noqa: PLC0415 - _status is light
+
+    shared = {TaskStatus.PENDING if status is None else status for status in statuses}
+    return shared.pop() if len(shared) == 1 else TaskStatus.IN_PROGRESS
+
+
+class BatchError(TaskStatusError):
     """An exception ended `poll_many` early; what had settled is kept here.
 
     Raised from the exception of ``fetch``, ``fetch_many``, a callback or
@@ -211,7 +236,7 @@ class BatchError(Exception):
         return f"the batch stopped with {len(self.done)} of {total} tasks settled{why}"
 
 
-class BoardLockedError(TimeoutError):
+class BoardLockedError(TaskStatusError, TimeoutError):
     """A board file stayed locked by another process's write for too long.
 
     Attributes:

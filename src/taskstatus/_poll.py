@@ -25,6 +25,7 @@ from ._errors import (
     PollTimeoutError,
     UnexpectedStatusError,
     show_value,
+    unsettled_status,
 )
 from ._parse import coerce_status
 from ._policy import (
@@ -372,12 +373,9 @@ def check_callables(*, optional: bool = False, **callables: object) -> None:
 
 
 def _attempt_limit(value: object) -> int | None:
-    if value is None or (
-        isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    ):
-        return value
-    msg = f"max_attempts must be an int of at least 1, or None, got {show_value(value)}"
-    raise ValueError(msg)
+    # The check of every count (max_batch, max_in_flight): TypeError for a
+    # value of the wrong type, ValueError for one below 1.
+    return None if value is None else check_count("max_attempts", value)
 
 
 # --- many tasks at once ---------------------------------------------------
@@ -735,9 +733,7 @@ class _Batch(Generic[K, T]):
         pending = {
             key: self._tasks[key].result for key in self._keys if key in self._tasks
         }
-        # One status for the unsettled: theirs if they share it, else running.
-        statuses = {self._tasks[key].status or TaskStatus.PENDING for key in pending}
-        status = statuses.pop() if len(statuses) == 1 else TaskStatus.IN_PROGRESS
+        status = unsettled_status(self._tasks[key].status for key in pending)
         done = {key: self._done[key] for key in self._keys if key in self._done}
         return BatchTimeoutError(
             done,

@@ -11,7 +11,7 @@ from ._checks import check_instance, finite_float
 from ._errors import show_value
 from ._parse import parse_status
 from ._predicates import is_lifecycle
-from ._status import TERMINAL_STATUSES, TaskStatus
+from ._status import SETTLED_STATUSES, TaskStatus
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -294,9 +294,6 @@ def outcome(successes: int, failures: int) -> TaskStatus:
     return TaskStatus.COMPLETED_WITH_ERRORS
 
 
-SETTLED_STATUSES: frozenset[TaskStatus] = TERMINAL_STATUSES | {TaskStatus.SKIPPED}
-"""Statuses after which nothing will change any more. SKIPPED is settled
-without being an outcome: it neither helps nor hurts a batch."""
 # Not started: waiting, or not even submitted.
 _NOT_STARTED = frozenset({TaskStatus.PENDING, TaskStatus.DRAFT, TaskStatus.SKIPPED})
 

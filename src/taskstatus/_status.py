@@ -196,3 +196,10 @@ OPERATION_STATUSES: frozenset[OperationStatus] = frozenset(
     }
 )
 """Statuses of asynchronous operations: every status that is not lifecycle."""
+
+SETTLED_STATUSES: frozenset[TaskStatus] = frozenset(
+    {*TERMINAL_STATUSES, TaskStatus.SKIPPED}
+)
+"""Statuses after which a task will not change any more: the terminal ones
+and SKIPPED, which is settled without being an outcome (it neither helps
+nor hurts a batch). A board's record is settled at one of them."""

@@ -20,12 +20,18 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, TextIO, TypeVar, cast
 
 from .._board import LOCK_TIMEOUT, TaskBoard
-from .._errors import BatchError, BatchTimeoutError, BoardLockedError
+from .._errors import (
+    BatchError,
+    BatchTimeoutError,
+    BoardLockedError,
+    UnexpectedStatusError,
+)
 from .._parse import coerce_status
 from .._policy import BatchPolicy, Deadline
-from .._poll import BatchProgress, poll_many_async
+from .._poll import BatchProgress, poll_many_async, settles
 from .._result import summarize
-from .._status import TERMINAL_STATUSES, TaskStatus
+from .._status import TaskStatus
+from ._exit import FOR_STATUS, ExitCode
 from ._http import (
     DeadlineError,
     FetchError,
@@ -34,19 +40,10 @@ from ._http import (
     TaskEndpoint,
     task_key,
 )
+from ._options import FieldError, WaitOptions, cannot_change, read_status
 from ._progress import OneLine, json_word, seconds, shown_status, unknown_word_hint
 from ._safe import safe_text
 from ._signals import interruption
-from ._wait import (
-    EXIT_CODES,
-    EXIT_ERROR,
-    EXIT_TIMEOUT,
-    EXIT_USAGE,
-    FieldError,
-    WaitOptions,
-    cannot_change,
-    read_status,
-)
 
 if TYPE_CHECKING:
     from .._board import TaskRecord
@@ -116,10 +113,10 @@ def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
         state = _board_for(options.state, options.policy.timeout)
     except BoardLockedError as error:
         view.message(str(error))
-        return EXIT_ERROR
+        return ExitCode.ERROR
     except ValueError as error:
         view.message(str(error))
-        return EXIT_USAGE
+        return ExitCode.USAGE
     with state as board:
         return _BatchWait(options, view).run(board)
 
@@ -137,6 +134,7 @@ class _BatchWait:
         self._settled: dict[str, Polled] = {}
         self._unknown_words: set[object] = set()
         self._calls = 0
+        self._progress: BatchProgress | None = None
         self._stopper = Stopper()
         self._threads: set[threading.Thread] = set()
         self._board: TaskBoard[str] | None = None
@@ -169,32 +167,44 @@ class _BatchWait:
     def _run(self, board: TaskBoard[str] | None) -> int:
         view = self._view
         try:
-            asyncio.run(
-                poll_many_async(
-                    list(self._endpoints),
-                    fetch=self._fetch,
-                    on_done=self._on_done,
-                    on_progress=self._on_progress,
-                    max_in_flight=self._options.parallel,
-                    policy=self._policy,
-                    board=board,
-                )
-            )
+            asyncio.run(self._wait_all(board))
         except BatchTimeoutError as error:
             unsettled = [self._endpoints[key].shown for key in error.pending]
             view.message(
                 f"reached the timeout of {self._policy.timeout:g} s with "
                 f"{len(unsettled)} of {len(self._endpoints)} tasks unsettled"
             )
-            return self._final(EXIT_TIMEOUT, "timeout", unsettled=unsettled)
+            return self._final(ExitCode.TIMEOUT, "timeout", unsettled=unsettled)
         except KeyboardInterrupt as stop:
             code, word = interruption(stop)
             view.message(word)
             return self._final(code, "interrupted")
         except BatchError as error:  # the --state file: locked, or cannot merge
             view.message(str(error.__cause__))
-            return self._final(EXIT_ERROR, "error")
+            return self._final(ExitCode.ERROR, "error")
         return self._done()
+
+    async def _wait_all(self, board: TaskBoard[str] | None) -> None:
+        """Poll every URL, with a heartbeat on the view while it lasts."""
+        heartbeat = asyncio.ensure_future(self._heartbeat())
+        try:
+            await poll_many_async(
+                list(self._endpoints),
+                fetch=self._fetch,
+                on_done=self._on_done,
+                on_progress=self._on_progress,
+                max_in_flight=self._options.parallel,
+                policy=self._policy,
+                board=board,
+            )
+        finally:
+            heartbeat.cancel()
+
+    async def _heartbeat(self) -> None:
+        """Tell the view how the batch stands every `WaitOptions.heartbeat` s."""
+        while True:
+            await asyncio.sleep(self._options.heartbeat)
+            self._view.heartbeat(self._progress, self._deadline.remaining())
 
     def _poll_once(self, key: str) -> Polled:
         """One request for one URL, in a thread: its status, or its error."""
@@ -209,7 +219,9 @@ class _BatchWait:
             status, word = read_status(response.body, options.field, options.vocabulary)
         except FieldError as error:
             return Polled(TaskStatus.FAILED, error=str(error))
-        if status not in self._policy.stop_on and status not in self._policy.poll_on:
+        try:
+            settles(self._policy, status, response)  # the rule of every poll
+        except UnexpectedStatusError:
             message = cannot_change(status, word)
             return Polled(TaskStatus.FAILED, error=message, word=json_word(word))
         return Polled(status, word=json_word(word))
@@ -235,20 +247,22 @@ class _BatchWait:
 
     def _on_progress(self, progress: BatchProgress) -> None:
         self._calls = progress.calls
+        self._progress = progress
         self._view.progress(progress)
 
     def _done(self) -> int:
         settled = self._settled.values()
         if any(polled.error is not None for polled in settled):
-            return self._final(EXIT_ERROR, "done")
+            return self._final(ExitCode.ERROR, "done")
         overall = summarize(polled.status for polled in settled).overall
-        code = EXIT_CODES.get(overall, EXIT_ERROR)
+        code = FOR_STATUS.get(overall, ExitCode.ERROR)
         return self._final(code, "done", status=overall.value)
 
     def _final(self, code: int, event: str, **record: object) -> int:
         self._view.finish()
         settled = self._settled.values()
-        statuses = summarize(polled.status for polled in settled).counts
+        # A task that ended in an error is counted as one, not by its status.
+        statuses = summarize(p.status for p in settled if p.error is None).counts
         self._view.final(
             {
                 "event": event,
@@ -330,6 +344,11 @@ class _View:
     def progress(self, progress: BatchProgress) -> None:
         """Show the state of the batch after a fetch call."""
 
+    def heartbeat(
+        self, progress: BatchProgress | None, remaining: float | None
+    ) -> None:
+        """Show how the batch stands, every so often, whatever happens."""
+
     def message(self, text: str) -> None:
         """Show how the wait ended early, on stderr."""
         self.finish()
@@ -349,7 +368,26 @@ class _View:
 
 
 class _Lines(_View):
-    """A line per settled task on stderr, then a summary on stdout."""
+    """A line per settled task on stderr, then a summary on stdout.
+
+    Every `WaitOptions.heartbeat` seconds a line says how the batch stands,
+    so that a CI log never goes silent while nothing settles.
+    """
+
+    def heartbeat(
+        self, progress: BatchProgress | None, remaining: float | None
+    ) -> None:
+        """Write the counts by status, the requests so far and the time left."""
+        left = "no deadline" if remaining is None else f"{seconds(remaining)} left"
+        if progress is None:
+            self._line(self._err, f"waiting: no answer yet; {left}")
+            return
+        counts = ", ".join(f"{status} {n}" for status, n in progress.counts.items())
+        self._line(
+            self._err,
+            f"waiting: {progress.settled}/{progress.total} settled; {counts}; "
+            f"{progress.calls} requests; {left}",
+        )
 
     def warning(self, text: str) -> None:
         """Write the warning on stderr."""
@@ -365,6 +403,9 @@ class _Lines(_View):
         """Write the counts, the requests and the time; what never settled."""
         counts = record["counts"].items()
         shown = ", ".join(f"{n} {status}" for status, n in counts) or "none"
+        errors = record["errors"]
+        if errors:
+            shown += f"; {errors} error" + ("" if errors == 1 else "s")
         lines = [
             f"{record['total']} tasks, settled: {shown}; "
             f"{record['requests']} requests in {seconds(record['elapsed'])}"
@@ -395,7 +436,9 @@ class _Terminal(_Lines):
     def progress(self, progress: BatchProgress) -> None:
         """Redraw: settled of total, counts by status, requests per second."""
         counts = "  ".join(f"{status} {n}" for status, n in progress.counts.items())
-        rate = progress.calls / progress.elapsed if progress.elapsed > 0 else 0.0
+        # Over a second at least: the first calls go out at once, and a
+        # rate over their few milliseconds would overstate it many times.
+        rate = progress.calls / max(progress.elapsed, 1.0)
         self._status_line.draw(
             f"{progress.settled}/{progress.total} settled  "
             f"{counts}  {rate:.1f} req/s  elapsed {seconds(progress.elapsed)}"
@@ -417,8 +460,12 @@ class _JSON(_View):
         """Write the task as a JSON object (and an error line on stderr)."""
         record: dict[str, Any] = {"event": "task", "url": shown}
         record.update(status=polled.status.value, word=polled.word, error=polled.error)
-        if polled.status in TERMINAL_STATUSES and polled.error is None:
-            record["exit_code"] = EXIT_CODES[polled.status]
+        # The code this task alone would give: a task settled at a status
+        # that is no outcome (SKIPPED, from the board) is one wait cannot use.
+        ok = polled.error is None
+        record["exit_code"] = (
+            FOR_STATUS.get(polled.status, ExitCode.ERROR) if ok else ExitCode.ERROR
+        )
         self._line(self._out, json.dumps(record))
         super().task(shown, polled)
 

@@ -8,8 +8,8 @@ from typing import TextIO
 
 from .._board import TaskBoard
 from .._errors import show_value
+from ._exit import ExitCode
 from ._safe import redact_url
-from ._wait import EXIT_USAGE
 
 MAX_UNSETTLED_SHOWN = 50
 """How many unsettled tasks the plain listing shows."""
@@ -19,7 +19,7 @@ def show_board(path: str, *, as_json: bool, out: TextIO, err: TextIO) -> int:
     """Print the counts by status and the unsettled tasks of a board file."""
     if not os.path.isfile(path):
         print(f"taskstatus board: error: no board file at {show_value(path)}", file=err)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         # Read-only: the file is never created, changed or locked, and a
         # board in a folder that cannot be written is read all the same.
@@ -28,7 +28,7 @@ def show_board(path: str, *, as_json: bool, out: TextIO, err: TextIO) -> int:
             summary = board.summary()
     except ValueError as error:
         print(f"taskstatus board: error: {error}", file=err)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     counts = {status.value: n for status, n in summary.counts.items() if n}
     unsettled = [
         (redact_url(key), record.status.value, record.updated)

@@ -14,7 +14,9 @@ from typing import TextIO, cast
 
 from .._policy import BatchPolicy, PollPolicy
 from .._status import TaskStatus
-from ._wait import EXIT_CODES, WaitOptions, wait
+from ._exit import FOR_STATUS
+from ._options import PARALLEL, WaitOptions
+from ._wait import wait_one
 
 # Seconds after submission at which the simulated task changes status.
 SCHEDULE = ((0.0, "PENDING"), (1.0, "PROCESSING"), (2.5, "COMPLETED_WITH_ERRORS"))
@@ -149,8 +151,8 @@ def demo(*, out: TextIO, err: TextIO) -> int:
             f"demo: taskstatus wait {url} --initial 0.25 --max 1", file=err, flush=True
         )
         policy = PollPolicy(initial_delay=0.25, max_delay=1.0)
-        code = wait(WaitOptions(urls=(url,), policy=policy), out=out, err=err)
-    return _verdict(code, EXIT_CODES[TaskStatus.COMPLETED_WITH_ERRORS], err)
+        code = wait_one(WaitOptions(urls=(url,), policy=policy), out=out, err=err)
+    return _verdict(code, FOR_STATUS[TaskStatus.COMPLETED_WITH_ERRORS], err)
 
 
 def demo_many(*, out: TextIO, err: TextIO) -> int:
@@ -166,16 +168,23 @@ def demo_many(*, out: TextIO, err: TextIO) -> int:
             f"demo: submitted {len(urls)} tasks to a task server on 127.0.0.1",
             file=err,
         )
+        # The URLs live only as long as the demo's server: what can be run
+        # again is the command with the same options, on URLs of your own.
         print(
-            "demo: taskstatus wait --from urls.txt --rate 20 --parallel 4 "
-            "--initial 0.25 --max 1",
+            f"demo: taskstatus wait --from - --rate 20 --parallel {PARALLEL} "
+            f"--initial 0.25 --max 1 < urls   (urls: the {len(urls)} task URLs, "
+            "which live as long as the demo; use yours)",
             file=err,
             flush=True,
         )
         policy = BatchPolicy(initial_delay=0.25, max_delay=1.0, rate=20)
-        options = WaitOptions(urls=tuple(urls), policy=policy, batch=True)
-        code = wait(options, out=out, err=err)
-    return _verdict(code, EXIT_CODES[TaskStatus.COMPLETED_WITH_ERRORS], err)
+        options = WaitOptions(
+            urls=tuple(urls), policy=policy, batch=True, parallel=PARALLEL
+        )
+        from ._batch import wait_many  # noqa: PLC0415 - it loads asyncio
+
+        code = wait_many(options, out=out, err=err)
+    return _verdict(code, FOR_STATUS[TaskStatus.COMPLETED_WITH_ERRORS], err)
 
 
 def _submit(base: str, asked: dict[str, object]) -> str:

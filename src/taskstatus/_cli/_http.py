@@ -197,7 +197,7 @@ def check_header(name: str, value: str) -> None:
     usually a secret.
     """
     if not _TOKEN.fullmatch(name):
-        msg = f"{safe_text(name, 40)!r} is not a valid header name"
+        msg = f"'{safe_text(name, 40)}' is not a valid header name"
         raise ValueError(msg)
     if _BAD_HEADER_VALUE.search(value):
         msg = (
@@ -346,7 +346,8 @@ def _json_body(shown: str, raw: bytes) -> object:
         body: object = json.loads(raw)
     except (ValueError, RecursionError):
         snippet = safe_text(raw[:100].decode("utf-8", errors="replace"), 60)
-        msg = f"response from {shown} is not JSON: {snippet!r}"
+        # Quoted, not repr(): the snippet is escaped already (safe_text).
+        msg = f"response from {shown} is not JSON: '{snippet}'"
         raise FetchError(msg, transient=False) from None
     if _depth(body) > MAX_JSON_DEPTH:
         msg = f"response from {shown} is nested deeper than {MAX_JSON_DEPTH} levels"

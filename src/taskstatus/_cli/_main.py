@@ -4,47 +4,30 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Callable
+from typing import Callable, NoReturn, TextIO
 
+from .._checks import check_count, positive_number
 from .._parse import parse_status
 from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, BatchPolicy
 from .._status import TaskStatus
 from .._vocabulary import Vocabulary, vocabulary
 from ._board import show_board
 from ._demo import demo, demo_many
+from ._exit import ExitCode, epilog
 from ._http import check_header, normalized_url, prepare_url, task_key
+from ._options import PARALLEL, RATE, RETRIES, WaitOptions
 from ._safe import redact_url, safe_text
 from ._schema import render_schema
 from ._signals import interruption, raise_terminated
 from ._table import render_json, render_table
 from ._vocabularies import show_vocabularies
-from ._wait import (
-    EXIT_USAGE,
-    PARALLEL,
-    RATE,
-    RETRIES,
-    WaitOptions,
-    wait,
-)
+from ._wait import wait_one
 
-EXIT_BROKEN_PIPE = 141
-"""The code of a command that a closed pipe stopped (128 + SIGPIPE), as the
-shell reports for Unix tools killed by SIGPIPE."""
-
-EPILOG = """\
-exit codes of `wait` (for many tasks: the overall status of the batch, or 1
-if any task ended in an error):
-  0    COMPLETED                 3    COMPLETED_WITH_ERRORS
-  4    FAILED                    5    CANCELED
-  124  deadline reached          130  interrupted (Ctrl-C)
-  143  terminated (SIGTERM)      141  output closed (broken pipe)
-  2    usage error               1    any other error
-"""
+EPILOG = epilog()
 
 
 WAIT_DESCRIPTION = """\
@@ -65,10 +48,11 @@ def _positive(text: str, unit: str) -> float:
     except ValueError:
         msg = f"expected a number of {unit}, got {text[:40]!r}"
         raise argparse.ArgumentTypeError(msg) from None
-    if not math.isfinite(value) or value <= 0:
+    try:
+        return positive_number(unit, value)  # the library's own rule
+    except ValueError:
         msg = f"expected a positive number of {unit}, got {text[:40]!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+        raise argparse.ArgumentTypeError(msg) from None
 
 
 def _seconds(text: str) -> float:
@@ -88,10 +72,20 @@ def _delay(text: str) -> float:
 
 
 def _whole_number(text: str, least: int) -> int:
-    if not (text.isascii() and text.isdigit()) or int(text) < least:
-        msg = f"expected a whole number of at least {least}, got {text[:40]!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return int(text)
+    # Digits only: int() would also take " 3", "+3", "3_0" and "³".
+    if not (text.isascii() and text.isdigit()):
+        return _not_a_count(text, least)
+    if least == 0:
+        return int(text)
+    try:
+        return check_count("N", int(text))  # the library's own rule of counts
+    except ValueError:
+        return _not_a_count(text, least)
+
+
+def _not_a_count(text: str, least: int) -> NoReturn:
+    msg = f"expected a whole number of at least {least}, got {text[:40]!r}"
+    raise argparse.ArgumentTypeError(msg)
 
 
 def _count(text: str) -> int:
@@ -153,11 +147,20 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     listing = commands.add_parser(
-        "list", help="show the 16 statuses and their categories (the default)"
+        "list",
+        help="show the 16 statuses and their categories (the default)",
+        description="Print the 16 task statuses: each one's category "
+        "(operation or lifecycle), whether it is terminal or pollable, and "
+        "what it means.",
     )
     listing.add_argument("--json", action="store_true", help="print JSON")
 
-    commands.add_parser("schema", help="print a JSON Schema for the status string")
+    commands.add_parser(
+        "schema",
+        help="print a JSON Schema for the status string",
+        description="Print a JSON Schema (draft 2020-12) for a task status "
+        "string: the enum of the 16 values, and each one's description.",
+    )
 
     words = commands.add_parser(
         "vocabularies",
@@ -285,13 +288,21 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     showing = commands.add_parser(
-        "board", help="show a --state board file: counts and unsettled tasks"
+        "board",
+        help="show a --state board file: counts and unsettled tasks",
+        description="Show what a board file of `taskstatus wait --state` "
+        "holds: the tasks counted by status, and the ones not settled yet. "
+        "The file is only read: never created, changed or locked.",
     )
     showing.add_argument("file", metavar="FILE", help="the board file")
     showing.add_argument("--json", action="store_true", help="print JSON")
 
     demoing = commands.add_parser(
-        "demo", help="wait on a simulated task served on 127.0.0.1 (about 3 s)"
+        "demo",
+        help="wait on a simulated task served on 127.0.0.1 (about 3 s)",
+        description="Start a task server on 127.0.0.1, submit a simulated "
+        "task, and follow it as `taskstatus wait` does, to a partial "
+        "success. Nothing leaves this machine.",
     )
     demoing.add_argument(
         "--many",
@@ -307,7 +318,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse's way out: --help, or a usage error
-        return EXIT_USAGE if exit_.code else 0
+        return ExitCode.USAGE if exit_.code else 0
     previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         code = _run(args)
@@ -323,7 +334,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         # The reader of our output has gone (`taskstatus list | head -1`):
         # stop quietly, and keep Python from failing to flush at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
+        return ExitCode.BROKEN_PIPE
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -331,7 +342,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 def _wait(args: argparse.Namespace) -> int:
     def usage_error(message: str) -> int:
         print(f"taskstatus wait: error: {message}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
 
     if args.max < args.initial:
         return usage_error(
@@ -379,6 +390,19 @@ def _wait(args: argparse.Namespace) -> int:
         state=args.state,
     )
     return wait(options, out=sys.stdout, err=sys.stderr)
+
+
+def wait(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
+    """Run ``taskstatus wait``: one URL followed alone, or many together.
+
+    Many URLs, ``--from`` or ``--state`` make a batch (`wait_many`); one
+    URL is followed with its own progress and report (`wait_one`).
+    """
+    if options.batch or len(options.urls) > 1 or options.state is not None:
+        from ._batch import wait_many  # noqa: PLC0415 - it loads asyncio
+
+        return wait_many(options, out=out, err=err)
+    return wait_one(options, out=out, err=err)
 
 
 Source = tuple[str, tuple[str, int]]

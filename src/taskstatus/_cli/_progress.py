@@ -23,8 +23,11 @@ def seconds(value: float) -> str:
 class Progress:
     """Shows nothing: the --quiet form, and the base of the others."""
 
-    def poll(self, event: PollEvent[Any]) -> None:
-        """Show one poll that keeps the wait going."""
+    def poll(self, event: PollEvent[Any], *, hinted: bool = False) -> None:
+        """Show one poll that keeps the wait going.
+
+        ``hinted`` says that the server asked for the delay (Retry-After).
+        """
 
     def retry(self, error: FetchError, attempt: int, delay: float) -> None:
         """Show a transient failure that is about to be retried."""
@@ -53,6 +56,12 @@ def unknown_word_hint(word: object, vocabulary: str) -> str:
     )
 
 
+def _next(event: PollEvent[Any], hinted: bool) -> str:
+    """When the next poll comes, and why then if the server said so."""
+    delay = seconds(event.next_delay)
+    return f"{delay}, as the server's Retry-After asks" if hinted else delay
+
+
 class LineProgress(Progress):
     """One plain line per poll on a stream that is not a terminal (stderr)."""
 
@@ -60,11 +69,11 @@ class LineProgress(Progress):
         self._stream = stream
         self._vocabulary = vocabulary
 
-    def poll(self, event: PollEvent[Any]) -> None:
+    def poll(self, event: PollEvent[Any], *, hinted: bool = False) -> None:
         """Write one line for the poll; name a word the vocabulary lacks."""
         self._write(
             f"poll {event.attempt}: {self._status(event)} after "
-            f"{seconds(event.elapsed)}; next poll in {seconds(event.next_delay)}"
+            f"{seconds(event.elapsed)}; next poll in {_next(event, hinted)}"
         )
 
     def _status(self, event: PollEvent[Any]) -> str:
@@ -110,12 +119,12 @@ class TerminalProgress(LineProgress):
         super().__init__(stream, vocabulary)
         self._line = OneLine(stream)
 
-    def poll(self, event: PollEvent[Any]) -> None:
+    def poll(self, event: PollEvent[Any], *, hinted: bool = False) -> None:
         """Rewrite the line with status, attempt, elapsed time and next poll."""
         self._write(
             f"{self._status(event)}  attempt {event.attempt}  "
             f"elapsed {seconds(event.elapsed)}  "
-            f"next poll in {seconds(event.next_delay)}"
+            f"next poll in {_next(event, hinted)}"
         )
 
     def finish(self) -> None:
@@ -132,7 +141,7 @@ class JSONProgress(Progress):
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
-    def poll(self, event: PollEvent[Any]) -> None:
+    def poll(self, event: PollEvent[Any], *, hinted: bool = False) -> None:
         """Write the poll as a JSON object."""
         self._emit(
             {

@@ -11,11 +11,7 @@ import signal
 import threading
 from types import FrameType, TracebackType
 
-EXIT_INTERRUPTED = 130
-"""The code of a command stopped by Ctrl-C (128 + SIGINT)."""
-
-EXIT_TERMINATED = 143
-"""The code of a command stopped by SIGTERM (128 + SIGTERM)."""
+from ._exit import ExitCode
 
 
 class Terminated(KeyboardInterrupt):
@@ -30,8 +26,8 @@ def raise_terminated(signum: int, frame: FrameType | None) -> None:
 def interruption(stop: KeyboardInterrupt) -> tuple[int, str]:
     """Return the exit code and the word for how the command was stopped."""
     if isinstance(stop, Terminated):
-        return EXIT_TERMINATED, "terminated"
-    return EXIT_INTERRUPTED, "interrupted"
+        return ExitCode.TERMINATED, "terminated"
+    return ExitCode.INTERRUPTED, "interrupted"
 
 
 class HeldSignals:

@@ -6,8 +6,8 @@ import json
 from typing import Any, TextIO
 
 from .._vocabulary import VOCABULARIES, about
+from ._exit import ExitCode
 from ._table import aligned
-from ._wait import EXIT_USAGE
 
 
 def show_vocabularies(
@@ -28,7 +28,7 @@ def show_vocabularies(
         entry = about(name)
     except ValueError as error:
         print(f"taskstatus vocabularies: error: {error}", file=err)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if as_json:
         print(json.dumps(_table(name, entry), indent=2), file=out)
         return 0
