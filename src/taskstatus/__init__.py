@@ -39,15 +39,9 @@ from ._transition import can_transition, check_transition, merge_status
 
 if TYPE_CHECKING:
     from ._board import TaskBoard, TaskRecord
+    from ._many import BatchProgress, poll_many, poll_many_async
     from ._policy import BatchOptions, BatchPolicy, PollOptions, PollPolicy
-    from ._poll import (
-        BatchProgress,
-        PollEvent,
-        poll,
-        poll_async,
-        poll_many,
-        poll_many_async,
-    )
+    from ._poll import PollEvent, poll, poll_async
     from ._result import ItemFailure, StatusSummary, TaskResult, summarize
     from ._vocabulary import VOCABULARIES, Vocabulary, vocabulary
 
@@ -109,7 +103,7 @@ __all__ = [
 _LAZY = {
     "BatchOptions": "_policy",
     "BatchPolicy": "_policy",
-    "BatchProgress": "_poll",
+    "BatchProgress": "_many",
     "ItemFailure": "_result",
     "PollEvent": "_poll",
     "PollOptions": "_policy",
@@ -120,8 +114,8 @@ _LAZY = {
     "TaskResult": "_result",
     "poll": "_poll",
     "poll_async": "_poll",
-    "poll_many": "_poll",
-    "poll_many_async": "_poll",
+    "poll_many": "_many",
+    "poll_many_async": "_many",
     "summarize": "_result",
     "VOCABULARIES": "_vocabulary",
     "Vocabulary": "_vocabulary",

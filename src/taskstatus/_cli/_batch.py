@@ -26,9 +26,10 @@ from .._errors import (
     BoardLockedError,
     UnexpectedStatusError,
 )
+from .._many import BatchProgress, poll_many_async
 from .._parse import coerce_status
 from .._policy import BatchPolicy, Deadline
-from .._poll import BatchProgress, poll_many_async, settles
+from .._poll import settles
 from .._result import summarize
 from .._status import TaskStatus
 from ._exit import FOR_STATUS, ExitCode
