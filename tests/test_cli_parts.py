@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from helpers import Reply, ScriptedServer, serving
-from taskstatus import PollEvent, PollPolicy, TaskStatus
+from taskstatus import BatchPolicy, PollEvent, PollPolicy, TaskStatus
 from taskstatus._cli import _demo, _http, main
 from taskstatus._cli._exit import ExitCode, epilog
 from taskstatus._cli._http import (
@@ -620,3 +620,43 @@ def test_every_subcommand_has_a_wrapped_description(
     assert not description.lstrip().startswith(("positional", "options"))
     assert len(description.split()) >= 8, description
     assert max(len(line) for line in text.splitlines()) <= 80
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["one", "many"])
+@pytest.mark.parametrize("form", ["json", "quiet", "terminal", "lines"])
+def test_one_output_family_for_one_task_and_many(
+    task_server: ScriptedServer, form: str, many: bool
+) -> None:
+    """The one selector picks the same four forms for one task and for many."""
+    for path in ("/a", "/b"):
+        task_server.script("PENDING", "COMPLETED", path=path)
+    urls = (task_server.url + "/a", task_server.url + "/b")[: 2 if many else 1]
+    out = io.StringIO()
+    err = _Terminal() if form == "terminal" else io.StringIO()
+    options = WaitOptions(
+        urls,
+        policy=BatchPolicy(initial_delay=0.01, max_delay=0.02, jitter=False),
+        json=form == "json",
+        quiet=form == "quiet",
+    )
+    assert 0 == wait(options, out=out, err=err)
+    if form == "json":
+        records = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert ("done", 0) == (records[-1]["event"], records[-1]["exit_code"])
+        assert "" == err.getvalue()
+    elif form == "quiet":
+        assert ("", "") == (out.getvalue(), err.getvalue())
+    elif form == "terminal":
+        assert "\r\x1b[K" in err.getvalue()
+    else:
+        assert err.getvalue()
+        assert "\r" not in err.getvalue()
+    if form in ("terminal", "lines"):
+        assert out.getvalue().startswith("2 tasks, " if many else "COMPLETED after ")

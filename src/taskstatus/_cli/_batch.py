@@ -41,7 +41,13 @@ from ._http import (
     TaskEndpoint,
     task_key,
 )
-from ._options import FieldError, WaitOptions, cannot_change, read_status
+from ._options import (
+    FieldError,
+    WaitOptions,
+    cannot_change,
+    output_for,
+    read_status,
+)
 from ._progress import OneLine, json_word, seconds, shown_status, unknown_word_hint
 from ._safe import safe_text
 from ._signals import interruption
@@ -476,10 +482,5 @@ class _JSON(_View):
 
 
 def _view_for(options: WaitOptions, out: TextIO, err: TextIO) -> _View:
-    if options.json:
-        return _JSON(out, err)
-    if options.quiet:
-        return _View(out, err)
-    if err.isatty():
-        return _Terminal(out, err)
-    return _Lines(out, err)
+    views = {"json": _JSON, "quiet": _View, "terminal": _Terminal, "lines": _Lines}
+    return views[output_for(options, err)](out, err)

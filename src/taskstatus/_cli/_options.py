@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Literal, TextIO, cast
 
 from .._errors import show_value
 from .._policy import DEFAULT_POLICY, PollPolicy
@@ -129,6 +129,23 @@ def _child(value: object, key: str) -> object:
         items = cast("list[object]", value)
         return items[int(key)] if int(key) < len(items) else _MISSING
     return _MISSING
+
+
+Output = Literal["json", "quiet", "terminal", "lines"]
+"""The four forms of the command's output, for one task and for many."""
+
+
+def output_for(options: WaitOptions, err: TextIO) -> Output:
+    """Which output the options and the stream ask for: the one selector.
+
+    --json and --quiet win; otherwise a terminal gets one line redrawn in
+    place, and anything else (a pipe, a CI log) plain lines.
+    """
+    if options.json:
+        return "json"
+    if options.quiet:
+        return "quiet"
+    return "terminal" if err.isatty() else "lines"
 
 
 def cannot_change(status: TaskStatus, word: object) -> str:

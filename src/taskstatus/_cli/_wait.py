@@ -19,6 +19,7 @@ from ._options import (
     WaitOptions,
     cannot_change,
     holds,
+    output_for,
     read_status,
     status_at,
 )
@@ -122,13 +123,13 @@ def wait_one(
 
 
 def _progress_for(options: WaitOptions, out: TextIO, err: TextIO) -> Progress:
-    if options.json:
+    form = output_for(options, err)
+    if form == "json":
         return JSONProgress(out)
-    if options.quiet:
+    if form == "quiet":
         return Progress()
-    if err.isatty():
-        return TerminalProgress(err, options.vocabulary.name)
-    return LineProgress(err, options.vocabulary.name)
+    shown = TerminalProgress if form == "terminal" else LineProgress
+    return shown(err, options.vocabulary.name)
 
 
 def _task_result(
