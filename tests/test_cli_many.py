@@ -387,40 +387,95 @@ def test_sigterm_ends_a_batch_with_143(task_server: ScriptedServer) -> None:
     assert run.stdout.startswith("2 tasks, settled: none; 2 requests in ")
 
 
-def test_a_request_thread_reports_its_exception() -> None:
-    """An exception in the request thread reaches the awaiting task."""
+def test_a_worker_reports_its_exception_and_stops_when_told() -> None:
+    """An exception in a worker reaches the awaiting task; stop ends the workers."""
 
     def fail(argument: str) -> str:
         raise ConnectionError(argument)
 
-    threads: set[threading.Thread] = set()
+    workers = _batch.Workers(2)
     with pytest.raises(ConnectionError, match="x"):
-        asyncio.run(_batch._in_thread(fail, "x", threads))  # pyright: ignore[reportPrivateUsage]
-    assert set() == threads  # a thread leaves the set as it ends
+        asyncio.run(workers.run(fail, "x"))
+    workers.stop(30)
+    assert [False] == [thread.is_alive() for thread in workers.threads]
 
 
-def test_a_request_thread_outliving_its_task_is_ignored() -> None:
-    """A thread finishing after its task was cancelled changes nothing."""
-    release = threading.Event()
-    threads: set[threading.Thread] = set()
+def test_workers_are_a_fixed_set_reused_for_every_request() -> None:
+    """Twelve requests, two at a time, run in two threads at most: not one each."""
+    seen: set[int] = set()
+
+    def record(argument: str) -> str:
+        seen.add(threading.get_ident())
+        return argument
+
+    workers = _batch.Workers(2)
+
+    async def scenario() -> list[str]:
+        answers: list[str] = []
+        for start in range(0, 12, 2):
+            pair = [workers.run(record, str(n)) for n in (start, start + 1)]
+            answers += await asyncio.gather(*pair)
+        return answers
+
+    assert [str(n) for n in range(12)] == asyncio.run(scenario())
+    workers.stop(30)
+    # At most two, whichever took the jobs: a quick worker may take both of
+    # a pair before the second thread is up.
+    assert 1 <= len(workers.threads) <= 2
+    assert seen <= {thread.ident for thread in workers.threads}
+
+
+def test_a_worker_finishing_after_its_task_was_cancelled_changes_nothing() -> None:
+    """A result that comes after its task was cancelled is dropped."""
+    started, release = threading.Event(), threading.Event()
 
     def slow(argument: str) -> str:
+        started.set()
         release.wait(30)
         return argument
 
+    workers = _batch.Workers(1)
+
     async def scenario() -> None:
-        waiting = asyncio.ensure_future(_batch._in_thread(slow, "x", threads))  # pyright: ignore[reportPrivateUsage]
-        await asyncio.sleep(0)  # the thread starts
-        (thread,) = threads
+        waiting = asyncio.ensure_future(workers.run(slow, "x"))
+        while not started.is_set():  # the worker has taken the job
+            await asyncio.sleep(0.001)
         waiting.cancel()
         release.set()
-        thread.join(30)  # its report is queued before the thread ends
+        workers.stop(30)  # its report is queued before the worker ends
         for _ in range(3):
             await asyncio.sleep(0)  # the report runs, and is ignored
         assert waiting.cancelled()
-        assert set() == threads
 
     asyncio.run(scenario())
+    assert [False] == [thread.is_alive() for thread in workers.threads]
+
+
+def test_a_job_cancelled_before_a_worker_takes_it_is_never_run() -> None:
+    """No request goes out for a task that was cancelled while it waited."""
+    release = threading.Event()
+    ran: list[str] = []
+
+    def slow(argument: str) -> str:
+        ran.append(argument)
+        release.wait(30)
+        return argument
+
+    workers = _batch.Workers(1)
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(workers.run(slow, "first"))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(workers.run(slow, "second"))
+        await asyncio.sleep(0)  # queued: the one worker is busy
+        second.cancel()
+        await asyncio.sleep(0)
+        release.set()
+        assert "first" == await first
+
+    asyncio.run(scenario())
+    workers.stop(30)
+    assert ["first"] == ran
 
 
 def test_demo_many_waits_on_a_batch() -> None:

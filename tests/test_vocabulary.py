@@ -670,6 +670,10 @@ def test_a_vocabulary_of_your_own_can_read_other_fields() -> None:
         again.fields,
     )
     assert ("status",) == Vocabulary("x", {}, source="ours").fields
+    listed = Vocabulary("jobs", {"ok": "COMPLETED"}, source="ours", fields=["jobs.0.s"])
+    assert TaskStatus.COMPLETED is listed.status_of({"jobs": [{"s": "ok"}]})
+    assert TaskStatus.UNKNOWN is listed.status_of({"jobs": []})
+    assert TaskStatus.UNKNOWN is listed.status_of({"jobs": {"0": None}})
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,8 @@ class Vocabulary:
             API reference page.
         words: The table, a read-only mapping of its own spellings.
         fields: Where its API keeps the status word in a result: dotted
-            paths (``state.type``), tried in order (default ``status``).
+            paths (``state.type``, ``jobs.0.status``: digits index a list),
+            tried in order (default ``status``).
 
     Raises:
         TypeError: ``words`` is not a mapping, ``fields`` not a sequence,
@@ -240,7 +241,8 @@ def _compiled(paths: Sequence[str]) -> Paths:
 def _first(result: object, paths: Paths) -> object:
     """What the first of ``paths`` leads to in ``result`` that is there, or None.
 
-    A string is the word itself, wherever it was found.
+    A string is the word itself, wherever it was found. A step of digits
+    indexes a list (``jobs.0.status``), as ``taskstatus wait --field`` does.
     """
     if isinstance(result, str):
         return result
@@ -254,6 +256,9 @@ def _first(result: object, paths: Paths) -> object:
             elif value is None or isinstance(value, str):
                 value = None
                 break
+            elif value.__class__ is list and name.isascii() and name.isdigit():
+                index = int(name)
+                value = value[index] if index < len(value) else None
             else:
                 value = _field(value, name)
         if value is not None:

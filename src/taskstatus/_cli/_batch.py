@@ -1,10 +1,10 @@
 """``taskstatus wait`` for many URLs: one deadline, one request rate.
 
-The URLs are followed with `poll_many_async`; each request runs in a daemon
-thread (urllib blocks), so that Ctrl-C or SIGTERM ends the command at once
-whatever the requests are doing. On the way out every request still in
-flight is cut and its thread joined, so that none is at work while the
-interpreter shuts down.
+The URLs are followed with `poll_many_async`; the requests run in a fixed
+set of daemon threads (`Workers`: urllib blocks), so that Ctrl-C or SIGTERM
+ends the command at once whatever the requests are doing. On the way out
+every request still in flight is cut and the workers joined, so that none
+is at work while the interpreter shuts down.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import queue
 import threading
 import time
 from collections.abc import Mapping
@@ -143,7 +144,7 @@ class _BatchWait:
         self._calls = 0
         self._progress: BatchProgress | None = None
         self._stopper = Stopper()
-        self._threads: set[threading.Thread] = set()
+        self._workers = Workers(options.parallel)
         self._board: TaskBoard[str] | None = None
         # Started once every URL is prepared: the batch's own deadline
         # starts with it, and the retries share it.
@@ -166,10 +167,8 @@ class _BatchWait:
         try:
             return self._run(board)
         finally:
-            in_flight = list(self._threads)
-            self._stopper.stop()
-            for thread in in_flight:
-                thread.join(THREAD_JOIN_TIMEOUT)
+            self._stopper.stop()  # cuts the requests in flight: workers end soon
+            self._workers.stop(THREAD_JOIN_TIMEOUT)
 
     def _run(self, board: TaskBoard[str] | None) -> int:
         view = self._view
@@ -234,7 +233,7 @@ class _BatchWait:
         return Polled(status, word=json_word(word))
 
     async def _fetch(self, key: str) -> dict[str, object]:
-        polled = await _in_thread(self._poll_once, key, self._threads)
+        polled = await self._workers.run(self._poll_once, key)
         if polled.status is TaskStatus.UNKNOWN and polled.word is not None:
             self._unknown_word(key, polled.word)
         return polled.to_dict()
@@ -304,36 +303,77 @@ def _board_for(
     return TaskBoard.open(path, lock_timeout=lock_timeout)
 
 
-async def _in_thread(
-    function: Callable[[str], R], argument: str, threads: set[threading.Thread]
-) -> R:
-    """Run a blocking call in a daemon thread and await its result.
+_Job = tuple[
+    Callable[[str], Any], str, "asyncio.Future[Any]", asyncio.AbstractEventLoop
+]
+"""A blocking call, its argument, and the future of the loop that awaits it."""
 
-    Daemon threads, not an executor: an executor's threads are joined when
-    the interpreter exits, so Ctrl-C would wait for requests in flight.
-    The thread is in ``threads`` while it runs, for the command to join.
+
+class Workers:
+    """A fixed set of daemon threads that run the batch's blocking requests.
+
+    At most ``size`` threads, started as the work needs them and reused for
+    every request after: not a thread per request. Daemon threads, not an
+    executor: an executor's threads are joined when the interpreter exits,
+    so Ctrl-C would wait for requests in flight. `stop` ends them.
     """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[R] = loop.create_future()
 
-    def settle(setter: Callable[[Any], object], value: object) -> None:
-        if not future.done():  # cancelled meanwhile
-            setter(value)
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self.threads: list[threading.Thread] = []
 
-    def run() -> None:
+    async def run(self, function: Callable[[str], R], argument: str) -> R:
+        """Run ``function(argument)`` in a worker and await its result."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+            elif len(self.threads) < self._size:
+                thread = threading.Thread(target=self._work, daemon=True)
+                self.threads.append(thread)
+                thread.start()
+            # else: every worker is busy; the job waits for the first free one
+        self._jobs.put((function, argument, future, loop))
+        return await future
+
+    def stop(self, timeout: float) -> None:
+        """End the workers: each finishes its job, then stops (waited ``timeout``)."""
+        for _ in self.threads:
+            self._jobs.put(None)
+        for thread in self.threads:
+            thread.join(timeout)
+
+    def _work(self) -> None:
+        job = self._jobs.get()
+        while job is not None:
+            self._do(*job)
+            with self._lock:
+                self._idle += 1
+            job = self._jobs.get()
+
+    @staticmethod
+    def _do(
+        function: Callable[[str], Any],
+        argument: str,
+        future: asyncio.Future[Any],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        def settle(setter: Callable[[Any], object], value: object) -> None:
+            if not future.done():  # cancelled meanwhile
+                setter(value)
+
+        if future.done():  # cancelled while it waited for a worker: no request
+            return
         try:
             report = partial(settle, future.set_result, function(argument))
         except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
             report = partial(settle, future.set_exception, error)
-        finally:
-            threads.discard(threading.current_thread())
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
             loop.call_soon_threadsafe(report)
-
-    thread = threading.Thread(target=run, daemon=True)
-    threads.add(thread)
-    thread.start()
-    return await future
 
 
 class _View:
