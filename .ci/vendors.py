@@ -29,6 +29,7 @@ from taskstatus import (
     TaskStatus,
     Vocabulary,
 )
+from taskstatus._parse import folded
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ WAITERS: dict[str, set[str]] = {
 
 
 def _fold(word: str) -> str:
-    return word.strip().upper().replace("-", "_").replace(" ", "_")
+    return folded(word.strip())  # the spellings the vocabularies forgive
 
 
 def check_words(name: str, vocabulary: Vocabulary) -> list[str]:

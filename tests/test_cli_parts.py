@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from helpers import Reply, ScriptedServer, serving
-from taskstatus import BatchPolicy, PollEvent, PollPolicy, TaskStatus
+from taskstatus import BatchPolicy, PollEvent, PollPolicy, TaskStatus, vocabulary
 from taskstatus._cli import _demo, _http, main
 from taskstatus._cli._exit import ExitCode, epilog
 from taskstatus._cli._http import (
@@ -463,7 +463,7 @@ def test_quiet_progress_shows_nothing() -> None:
 def test_terminal_progress_redraws_and_ends_the_line_once() -> None:
     """On a terminal each poll rewrites one line; finish ends it just once."""
     stream = io.StringIO()
-    progress = TerminalProgress(stream, "mixpeek")
+    progress = TerminalProgress(stream, vocabulary("mixpeek"))
     progress.finish()  # nothing drawn yet: nothing to end
     progress.poll(EVENT)
     progress.retry(FetchError("HTTP 503", transient=True), 1, 0.5)

@@ -150,6 +150,33 @@ def _poll_line(run: object) -> str:
     return "".join(line for line in lines if line.startswith("poll 1: IN_PROGRESS"))
 
 
+def test_the_hint_for_an_unknown_conclusion_is_one_that_works(
+    task_server: ScriptedServer,
+) -> None:
+    """A conclusion GitHub adds is named, and the --map it suggests ends the wait."""
+    task_server.script(_run("completed", "exploded"))
+    run = taskstatus(
+        "wait",
+        task_server.url,
+        "--vocabulary",
+        "github-actions",
+        *FAST,
+        "--timeout",
+        "0.2",
+    )
+    assert 124 == run.returncode
+    assert "map it with --map exploded=STATUS" in run.stderr
+    mapped = taskstatus(
+        "wait",
+        task_server.url,
+        "--vocabulary",
+        "github-actions",
+        "--map",
+        "exploded=FAILED",
+    )
+    assert 4 == mapped.returncode, mapped.stderr
+
+
 def test_map_applies_on_top_of_a_vocabulary(task_server: ScriptedServer) -> None:
     """A vendor's brand-new word, mapped, ends the wait; the others still count."""
     task_server.script(_batch("in_progress"), _batch("archived"))
@@ -185,6 +212,34 @@ def test_an_unknown_word_is_polled_until_the_deadline_and_named(
         "on until --timeout; map it with --map succeeded=STATUS) after"
     ) in run.stderr
     assert "unrecognised" not in run.stderr  # said once, by the command
+
+
+@pytest.mark.parametrize(
+    ("arguments", "body"),
+    [
+        ([], {"status": "UNKNOWN"}),
+        (["--vocabulary", "dagster"], {"status": "MANAGED"}),
+        (["--vocabulary", "google-batch"], {"status": {"state": "STATE_UNSPECIFIED"}}),
+    ],
+)
+def test_a_word_the_table_reads_as_unknown_gets_no_hint(
+    task_server: ScriptedServer, arguments: list[str], body: object
+) -> None:
+    """Only a word missing from the table is named, for one URL and for many."""
+    task_server.script(Reply(body))
+    timeout = ["--timeout", "0.2"]
+    one = taskstatus("wait", task_server.url, *arguments, *FAST, *timeout)
+    many = taskstatus(
+        "wait",
+        task_server.url + "/a",
+        task_server.url + "/b",
+        *arguments,
+        *FAST,
+        *timeout,
+    )
+    assert (124, 124) == (one.returncode, many.returncode)
+    assert "is not a word" not in one.stderr + many.stderr
+    assert "poll 1: UNKNOWN" in one.stderr
 
 
 def test_an_unknown_word_that_needs_quoting_is_quoted(

@@ -463,6 +463,16 @@ def test_a_completed_github_run_is_read_by_its_conclusion(
     assert status is vocabulary("github-actions").status_of(run)
 
 
+def test_words_added_to_a_two_table_vocabulary_reach_its_conclusions() -> None:
+    """with_words (and so --map) translates a conclusion the table lacks."""
+    github = vocabulary("github-actions").with_words({"exploded": "FAILED"})
+    run = {"status": "completed", "conclusion": "exploded"}
+    assert TaskStatus.FAILED is github.status_of(run)
+    assert TaskStatus.UNKNOWN is vocabulary("github-actions").status_of(run)
+    success = {"status": "completed", "conclusion": "SUCCESS"}
+    assert TaskStatus.COMPLETED is github.status_of(success)
+
+
 def test_a_github_run_on_its_way_is_read_by_its_status() -> None:
     """Before it completes, the conclusion does not count."""
     github = vocabulary("github-actions")

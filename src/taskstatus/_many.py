@@ -555,7 +555,7 @@ async def poll_many_async(
             return {keys_asked[0]: await fetch(keys_asked[0])}
         return _checked_answers(await cast("Any", fetch_many)(list(keys_asked)))
 
-    running: dict[asyncio.Future[Mapping[K, T]], tuple[list[K], float]] = {}
+    running: dict[asyncio.Future[Mapping[K, T]], Call[K]] = {}
     try:
         while not batch.finished:
             _record_finished(batch, running)
@@ -566,8 +566,7 @@ async def poll_many_async(
                 raise batch.timeout()  # what is still in flight is cancelled
             step = batch.next_step() if len(running) < max_in_flight else None
             if isinstance(step, Call):
-                fetching = asyncio.ensure_future(call(step.keys))
-                running[fetching] = (step.keys, step.started)
+                running[asyncio.ensure_future(call(step.keys))] = step
                 continue
             wait = give_up_in if step is None else min(step, give_up_in)
             await _wait_for_progress(set(running), wait, nap)
@@ -588,7 +587,7 @@ async def poll_many_async(
 
 def _record_finished(
     batch: _Batch[K, T],
-    running: dict[asyncio.Future[Mapping[K, T]], tuple[list[K], float]],
+    running: dict[asyncio.Future[Mapping[K, T]], Call[K]],
     *,
     answers_only: bool = False,
 ) -> None:
@@ -601,9 +600,9 @@ def _record_finished(
     for future in [future for future in running if future.done()]:
         failure = _failure(future)
         if failure is None:
-            keys_asked, started = running.pop(future)
+            asked = running.pop(future)
             try:
-                batch.record(keys_asked, future.result(), started)
+                batch.record(asked.keys, future.result(), asked.started)
             except Exception as error:  # noqa: BLE001 - the others are recorded first
                 errors.append(error)
         elif not answers_only:

@@ -113,8 +113,17 @@ def _normalised(value: object) -> TaskStatus | None:
     text = str.strip(cast("str", value))
     if len(text) > _LONGEST_VALUE or not str.isascii(text):
         return None
-    key = text.upper().replace("-", "_").replace(" ", "_")
+    key = folded(text)
     return _BY_VALUE.get(key) or _ALIASES.get(key)
+
+
+def folded(text: str) -> str:
+    """A word as the lenient readings compare it, once the caller stripped it.
+
+    Upper case, and ``_`` for ``-`` and for a space: `coerce_status` and
+    `Vocabulary` forgive the same spellings.
+    """
+    return text.upper().replace("-", "_").replace(" ", "_")
 
 
 def _warn_once(value: object) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Callable, cast
 
 from ._checks import check_instance
 from ._errors import show_value
-from ._parse import parse_status, warn_unknown_once
+from ._parse import folded, parse_status, warn_unknown_once
 from ._status import POLLABLE_STATUSES, TERMINAL_STATUSES, TaskStatus
 
 _LONGEST_WORD = 80
@@ -216,7 +216,17 @@ def _is_path(path: object) -> bool:
 
 
 def _fold(word: str) -> str:
-    return word.strip().upper().replace("-", "_").replace(" ", "_")
+    return folded(word.strip())
+
+
+def holds_word(vocabulary: Vocabulary, word: object) -> bool:
+    """Whether the table holds ``word``, exactly or in a spelling it forgives."""
+    if not isinstance(word, str):
+        return False
+    if word in vocabulary.words:
+        return True
+    key = _fold(word)
+    return any(_fold(known) == key for known in vocabulary.words)
 
 
 def _field(result: object, name: str) -> object:
@@ -337,6 +347,7 @@ def _tally_reader(rule: Mapping[str, str]) -> Reader:
 def _conclusion_reader(rule: Mapping[str, Any], conclusions: Vocabulary) -> Reader:
     """A finished status word, told apart by a second field's word."""
     finished, conclusion_paths = rule["word"], _compiled(rule["field"])
+    known = conclusions.words
 
     def read(
         vocabulary: Vocabulary, paths: Paths, result: object
@@ -345,7 +356,14 @@ def _conclusion_reader(rule: Mapping[str, Any], conclusions: Vocabulary) -> Read
         if word != finished:
             return vocabulary.coerce(word), word
         conclusion = _first(result, conclusion_paths)
-        return conclusions.coerce(conclusion), conclusion
+        # A conclusion the second table lacks is read with the vocabulary's
+        # own words: with_words (--map) reaches conclusions too. The exact
+        # spelling is looked up first, without a call: the common case.
+        exact = conclusion.__class__ is str and conclusion in known
+        table = (
+            conclusions if exact or holds_word(conclusions, conclusion) else vocabulary
+        )
+        return table.coerce(conclusion), conclusion
 
     return read
 

@@ -141,7 +141,6 @@ class _BatchWait:
         }
         self._settled: dict[str, Polled] = {}
         self._unknown_words: set[object] = set()
-        self._calls = 0
         self._progress: BatchProgress | None = None
         self._stopper = Stopper()
         self._workers = Workers(options.parallel)
@@ -234,17 +233,18 @@ class _BatchWait:
 
     async def _fetch(self, key: str) -> dict[str, object]:
         polled = await self._workers.run(self._poll_once, key)
-        if polled.status is TaskStatus.UNKNOWN and polled.word is not None:
-            self._unknown_word(key, polled.word)
+        self._unknown_word(key, polled)
         return polled.to_dict()
 
-    def _unknown_word(self, key: str, word: object) -> None:
+    def _unknown_word(self, key: str, polled: Polled) -> None:
         """Say once per word (and at most `MAX_UNKNOWN_WORDS`) it is unknown."""
+        word = polled.word
         if word in self._unknown_words or len(self._unknown_words) >= MAX_UNKNOWN_WORDS:
             return
-        self._unknown_words.add(word)
-        hint = unknown_word_hint(word, self._options.vocabulary.name)
-        self._view.warning(f"{self._endpoints[key].shown}: {hint}")
+        hint = unknown_word_hint(polled.status, word, self._options.vocabulary)
+        if hint is not None:
+            self._unknown_words.add(word)
+            self._view.warning(f"{self._endpoints[key].shown}: {hint}")
 
     def _on_done(self, key: str, result: object) -> None:
         record = None if self._board is None else self._board.get(key)
@@ -252,7 +252,6 @@ class _BatchWait:
         self._view.task(self._endpoints[key].shown, polled)
 
     def _on_progress(self, progress: BatchProgress) -> None:
-        self._calls = progress.calls
         self._progress = progress
         self._view.progress(progress)
 
@@ -276,7 +275,7 @@ class _BatchWait:
                 "total": len(self._endpoints),
                 "counts": {str(s): n for s, n in statuses.items() if n},
                 "errors": sum(polled.error is not None for polled in settled),
-                "requests": self._calls,
+                "requests": 0 if self._progress is None else self._progress.calls,
                 "elapsed": self._deadline.elapsed(),
                 **record,
             }

@@ -8,9 +8,9 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Callable, NoReturn, TextIO
+from typing import Callable, TextIO
 
-from .._checks import check_count, positive_number
+from .._checks import positive_number
 from .._parse import parse_status
 from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, BatchPolicy
 from .._status import TaskStatus
@@ -73,19 +73,10 @@ def _delay(text: str) -> float:
 
 def _whole_number(text: str, least: int) -> int:
     # Digits only: int() would also take " 3", "+3", "3_0" and "³".
-    if not (text.isascii() and text.isdigit()):
-        return _not_a_count(text, least)
-    if least == 0:
-        return int(text)
-    try:
-        return check_count("N", int(text))  # the library's own rule of counts
-    except ValueError:
-        return _not_a_count(text, least)
-
-
-def _not_a_count(text: str, least: int) -> NoReturn:
-    msg = f"expected a whole number of at least {least}, got {text[:40]!r}"
-    raise argparse.ArgumentTypeError(msg)
+    if not (text.isascii() and text.isdigit()) or int(text) < least:
+        msg = f"expected a whole number of at least {least}, got {text[:40]!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return int(text)
 
 
 def _count(text: str) -> int:

@@ -6,9 +6,10 @@ import json
 import shlex
 from typing import Any, TextIO
 
-from .._errors import shown_word
+from .._errors import show_value, shown_word
 from .._poll import PollEvent
 from .._status import TaskStatus
+from .._vocabulary import Vocabulary, holds_word
 from ._http import FetchError
 from ._safe import safe_text
 
@@ -45,13 +46,23 @@ def shown_status(status: TaskStatus, word: object) -> str:
     return str(status) if shown is None else f"{status} ({safe_text(shown)})"
 
 
-def unknown_word_hint(word: object, vocabulary: str) -> str:
-    """Say that a word is not in the vocabulary, and how to map it."""
-    shown = safe_text(shown_word(word, TaskStatus.UNKNOWN) or "")
+def unknown_word_hint(
+    status: TaskStatus, word: object, vocabulary: Vocabulary
+) -> str | None:
+    """Say that a word was read as UNKNOWN for want of it, and how to map it.
+
+    None when there is nothing to say: the status is not UNKNOWN, there was
+    no word, or the table itself reads the word as UNKNOWN (``MANAGED``,
+    ``STATE_UNSPECIFIED``).
+    """
+    if status is not TaskStatus.UNKNOWN or word is None or holds_word(vocabulary, word):
+        return None
+    shown = show_value(word)
+    name = vocabulary.name
     if not isinstance(word, str) or safe_text(word) != word:
-        return f"{shown} is not a word {vocabulary} knows: polling on until --timeout"
+        return f"{shown} is not a word {name} knows: polling on until --timeout"
     return (
-        f"{shown} is not a word {vocabulary} knows: polling on until --timeout; "
+        f"{shown} is not a word {name} knows: polling on until --timeout; "
         f"map it with --map {shlex.quote(word + '=STATUS')}"
     )
 
@@ -65,7 +76,7 @@ def _next(event: PollEvent[Any], hinted: bool) -> str:
 class LineProgress(Progress):
     """One plain line per poll on a stream that is not a terminal (stderr)."""
 
-    def __init__(self, stream: TextIO, vocabulary: str) -> None:
+    def __init__(self, stream: TextIO, vocabulary: Vocabulary) -> None:
         self._stream = stream
         self._vocabulary = vocabulary
 
@@ -77,8 +88,9 @@ class LineProgress(Progress):
         )
 
     def _status(self, event: PollEvent[Any]) -> str:
-        if event.status is TaskStatus.UNKNOWN and event.word is not None:
-            return f"UNKNOWN ({unknown_word_hint(event.word, self._vocabulary)})"
+        hint = unknown_word_hint(event.status, event.word, self._vocabulary)
+        if hint is not None:
+            return f"UNKNOWN ({hint})"
         return shown_status(event.status, event.word)
 
     def retry(self, error: FetchError, attempt: int, delay: float) -> None:
@@ -115,7 +127,7 @@ class OneLine:
 class TerminalProgress(LineProgress):
     """One line on a terminal, rewritten in place at each poll."""
 
-    def __init__(self, stream: TextIO, vocabulary: str) -> None:
+    def __init__(self, stream: TextIO, vocabulary: Vocabulary) -> None:
         super().__init__(stream, vocabulary)
         self._line = OneLine(stream)
 

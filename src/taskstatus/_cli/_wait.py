@@ -129,7 +129,7 @@ def _progress_for(options: WaitOptions, out: TextIO, err: TextIO) -> Progress:
     if form == "quiet":
         return Progress()
     shown = TerminalProgress if form == "terminal" else LineProgress
-    return shown(err, options.vocabulary.name)
+    return shown(err, options.vocabulary)
 
 
 def _task_result(
