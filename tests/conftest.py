@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import os
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import trustme
 from hypothesis import settings
 
 from helpers import ScriptedServer, serving
@@ -33,3 +37,17 @@ def task_server() -> Iterator[ScriptedServer]:
     """A scripted HTTP server on a free port of 127.0.0.1, shut down after the test."""
     with serving(ScriptedServer()) as server:
         yield server
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[ScriptedServer, dict[str, str]]]:
+    """A scripted HTTPS server with a throwaway CA, and an env that trusts it."""
+    authority = trustme.CA()
+    server = ScriptedServer()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(context)  # pyright: ignore[reportUnknownMemberType]
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    with serving(server):
+        yield server, {**os.environ, "SSL_CERT_FILE": str(ca_file)}

@@ -54,6 +54,8 @@ class Reply:
         drip_body: With ``drip``, the headers go at once and only the body
             trickles.
         hang: Seconds to wait before answering at all (cut short at shutdown).
+        hang_up: Close the connection after the reply without saying so,
+            as a server that times out idle connections does.
     """
 
     body: object = None
@@ -64,9 +66,13 @@ class Reply:
     drip: float = 0.0
     drip_body: bool = False
     hang: float = 0.0
+    hang_up: bool = False
 
-    def encode(self) -> bytes:
-        """Return the whole response as bytes on the wire."""
+    def encode(self, *, keep_alive: bool = False) -> bytes:
+        """Return the whole response as bytes on the wire.
+
+        With ``keep_alive`` the response does not ask to close the connection.
+        """
         if self.raw is not None:
             return self.raw
         body = self.body if isinstance(self.body, bytes) else json.dumps(self.body)
@@ -79,7 +85,7 @@ class Reply:
             f"HTTP/1.1 {self.status} {reason}",
             "Content-Type: application/json",
             f"Content-Length: {len(data)}",
-            "Connection: close",
+            *([] if keep_alive else ["Connection: close"]),
             *(f"{name}: {value}" for name, value in self.headers),
         ]
         return "\r\n".join([*lines, "", ""]).encode("latin-1") + data
@@ -105,11 +111,15 @@ class ScriptedServer(ThreadingHTTPServer):
     The one test server of the suite: scripted replies cover the polite
     server, and `Reply` the hostile ones (drips, hangs, broken framing,
     redirects anywhere, terminal escapes in any text).
+
+    With ``keep_alive``, connections stay open from one request to the
+    next, unless a reply is hostile (`Reply.raw`, ``drip``, ``hang``,
+    ``hang_up``); `connections` counts the connections accepted.
     """
 
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _ScriptedHandler)
         self.replies: list[Reply] = [Reply({"status": "COMPLETED"})]
         self.by_path: dict[str, list[Reply]] = {}
@@ -118,6 +128,10 @@ class ScriptedServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self.in_flight = 0
         self.most_in_flight = 0
+        self.keep_alive = keep_alive
+        self.connections = 0
+        self.open_connections = 0
+        self.most_open_connections = 0
 
     @property
     def url(self) -> str:
@@ -159,23 +173,43 @@ class ScriptedServer(ThreadingHTTPServer):
 
 
 class _ScriptedHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keeps connections open unless told to close
+
+    def handle(self) -> None:
+        server = cast("ScriptedServer", self.server)
+        with server.lock:
+            server.connections += 1
+            server.open_connections += 1
+            server.most_open_connections = max(
+                server.most_open_connections, server.open_connections
+            )
+        try:
+            super().handle()
+        finally:
+            with server.lock:
+                server.open_connections -= 1
+
     def do_GET(self) -> None:
         server = cast("ScriptedServer", self.server)
         reply = server.next_reply(Seen("GET", self.path, dict(self.headers.items())))
-        self.close_connection = True
+        polite = not (reply.raw is not None or reply.drip or reply.hang)
+        keep_alive = server.keep_alive and polite
+        self.close_connection = not keep_alive or reply.hang_up
         with server.lock:
             server.in_flight += 1
             server.most_in_flight = max(server.most_in_flight, server.in_flight)
         try:
-            self._answer(server, reply)
+            self._answer(server, reply, keep_alive=keep_alive)
         finally:
             with server.lock:
                 server.in_flight -= 1
 
-    def _answer(self, server: ScriptedServer, reply: Reply) -> None:
+    def _answer(
+        self, server: ScriptedServer, reply: Reply, *, keep_alive: bool
+    ) -> None:
         if reply.hang and server.stopping.wait(reply.hang):
             return
-        data = reply.encode()
+        data = reply.encode(keep_alive=keep_alive)
         try:
             if not reply.drip:
                 self.wfile.write(data)

@@ -23,12 +23,12 @@ import pytest
 from helpers import Reply, ScriptedServer, serving
 from taskstatus import BatchPolicy, PollEvent, PollPolicy, TaskStatus, vocabulary
 from taskstatus._cli import _demo, _http, main
+from taskstatus._cli._connections import Stopper, Watch
 from taskstatus._cli._exit import ExitCode, epilog
 from taskstatus._cli._http import (
     DeadlineError,
     FetchError,
     RetryingFetch,
-    Stopper,
     TaskEndpoint,
     parse_retry_after,
 )
@@ -296,14 +296,15 @@ def test_unusable_urls_are_refused(url: str, message: str) -> None:
 
 
 def test_a_socket_watched_after_the_time_is_up_is_cut_at_once() -> None:
-    """A connection made after the watchdog fired is cut as it is watched."""
-    watchdog = _http._Watchdog(0)  # pyright: ignore[reportPrivateUsage]
-    watchdog.fire()
+    """A connection made after the watch fired is cut as it is watched."""
+    watch = Watch(60)
+    watch.fire()
     ours, theirs = socket.socketpair()
     with ours, theirs:
-        watchdog.watch(ours)
+        watch.watch(ours)
         assert b"" == ours.recv(1)  # shut down: the read returns at once
-    watchdog.stop()
+        assert not watch.release(ours)  # cut: never to be kept
+    watch.stop()
 
 
 def test_a_stopper_cuts_a_request_in_flight(task_server: ScriptedServer) -> None:
@@ -537,7 +538,7 @@ def test_interrupt_outside_wait_exits_130(
     def interrupted(*, out: object, err: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("taskstatus._cli._main.demo", interrupted)
+    monkeypatch.setattr("taskstatus._cli._demo.demo", interrupted)
     assert 130 == main(["demo"])
     assert "taskstatus: interrupted\n" == capsys.readouterr().err
 

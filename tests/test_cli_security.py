@@ -15,15 +15,12 @@ import json
 import os
 import signal
 import socket
-import ssl
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import cast
 
 import pytest
-import trustme
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -118,20 +115,6 @@ def test_redirect_loop_is_one_line(task_server: ScriptedServer) -> None:
         == one_line(run)
     )
     assert 6 == len(task_server.seen)
-
-
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[ScriptedServer, dict[str, str]]]:
-    """A scripted HTTPS server with a throwaway CA, and an env that trusts it."""
-    authority = trustme.CA()
-    server = ScriptedServer()
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    authority.issue_cert("127.0.0.1").configure_cert(context)  # pyright: ignore[reportUnknownMemberType]
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    ca_file = tmp_path / "ca.pem"
-    authority.cert_pem.write_to_path(str(ca_file))
-    with serving(server):
-        yield server, {**os.environ, "SSL_CERT_FILE": str(ca_file)}
 
 
 def test_https_endpoint(tls_server: tuple[ScriptedServer, dict[str, str]]) -> None:
@@ -503,7 +486,7 @@ def test_sigterm_outside_wait_exits_143(
         return 0
 
     previous = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr("taskstatus._cli._main.demo", terminated)
+    monkeypatch.setattr("taskstatus._cli._demo.demo", terminated)
     assert 143 == main(["demo"])
     assert "taskstatus: terminated\n" == capsys.readouterr().err
     assert previous is signal.getsignal(signal.SIGTERM)  # restored

@@ -569,7 +569,7 @@ async def poll_many_async(
                 running[asyncio.ensure_future(call(step.keys))] = step
                 continue
             wait = give_up_in if step is None else min(step, give_up_in)
-            await _wait_for_progress(set(running), wait, nap)
+            await _wait_for_progress(set(running), wait, sleep)
     except BatchTimeoutError:
         raise
     except Exception as error:
@@ -622,11 +622,25 @@ def _failure(future: asyncio.Future[Any]) -> BaseException | None:
 async def _wait_for_progress(
     running: set[asyncio.Future[Any]],
     delay: float,
-    sleep: Callable[[float], Awaitable[object]],
+    sleep: Callable[[float], Awaitable[object]] | None,
 ) -> None:
-    """Wait until a fetch in flight ends or ``delay`` seconds pass (inf: never)."""
+    """Wait until a fetch in flight ends or ``delay`` seconds pass (inf: never).
+
+    ``sleep`` is the caller's, or ``None`` for real time.
+    """
     import asyncio  # noqa: PLC0415
 
+    if sleep is None:  # real time: the event loop's own timer, no sleeping task
+        if not running:
+            await asyncio.sleep(delay)
+            return
+        timeout = None if delay == math.inf else delay
+        await asyncio.wait(
+            running, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        return
+    # Another clock may be virtual: fetches that end without real I/O are
+    # recorded before a sleep moves its time on.
     for _ in range(SETTLE_YIELDS if running else 0):
         if any(future.done() for future in running):
             return

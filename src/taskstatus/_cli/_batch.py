@@ -1,10 +1,12 @@
 """``taskstatus wait`` for many URLs: one deadline, one request rate.
 
 The URLs are followed with `poll_many_async`; the requests run in a fixed
-set of daemon threads (`Workers`: urllib blocks), so that Ctrl-C or SIGTERM
-ends the command at once whatever the requests are doing. On the way out
-every request still in flight is cut and the workers joined, so that none
-is at work while the interpreter shuts down.
+set of daemon threads (`Workers`: http.client blocks), so that Ctrl-C or
+SIGTERM ends the command at once whatever the requests are doing. They
+share one set of `Connections`, as many as there are workers, kept open
+from one request to the next. On the way out every request still in flight
+is cut, the workers joined and the connections closed, so that none is at
+work while the interpreter shuts down.
 """
 
 from __future__ import annotations
@@ -33,15 +35,9 @@ from .._policy import BatchPolicy, Deadline
 from .._poll import settles
 from .._result import summarize
 from .._status import TaskStatus
+from ._connections import Connections, Stopper
 from ._exit import FOR_STATUS, ExitCode
-from ._http import (
-    DeadlineError,
-    FetchError,
-    RetryingFetch,
-    Stopper,
-    TaskEndpoint,
-    task_key,
-)
+from ._http import DeadlineError, FetchError, RetryingFetch, TaskEndpoint
 from ._options import (
     FieldError,
     WaitOptions,
@@ -136,9 +132,12 @@ class _BatchWait:
         self._options = options
         self._view = view
         self._policy = BatchPolicy.of(options.policy, {})
-        self._endpoints = {
-            task_key(url): TaskEndpoint(url, options.headers) for url in options.urls
-        }
+        self._connections = Connections(limit=options.parallel)
+        endpoints = (
+            TaskEndpoint(url, options.headers, connections=self._connections)
+            for url in options.urls
+        )
+        self._endpoints = {endpoint.key: endpoint for endpoint in endpoints}
         self._settled: dict[str, Polled] = {}
         self._unknown_words: set[object] = set()
         self._progress: BatchProgress | None = None
@@ -168,6 +167,7 @@ class _BatchWait:
         finally:
             self._stopper.stop()  # cuts the requests in flight: workers end soon
             self._workers.stop(THREAD_JOIN_TIMEOUT)
+            self._connections.close()
 
     def _run(self, board: TaskBoard[str] | None) -> int:
         view = self._view

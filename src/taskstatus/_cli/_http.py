@@ -18,18 +18,17 @@ import json
 import re
 import socket
 import ssl
-import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, cast
+from functools import cache
+from typing import Callable, cast
 
 from .._checks import finite_float
 from .._policy import Deadline, PollPolicy, delay_before_next
+from ._connections import Connections, Origin, Stopper, Watch
 from ._safe import redact_url, redacted, safe_text
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -51,6 +50,10 @@ MAX_REDIRECTS = 5
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 
+_REDIRECT_BODY_BYTES = 64 * 1024
+"""The most of a redirect's body read so that its connection can be kept."""
+
+
 # RFC 9110 token characters: what a header name may hold.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Header values: Latin-1 text without control characters (tab allowed).
@@ -58,6 +61,14 @@ _BAD_HEADER_VALUE = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")
 # Characters left as they are when a URL is percent-encoded: the reserved and
 # unreserved ones of RFC 3986, and % so that existing escapes survive.
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
+
+
+@cache
+def _user_agent() -> str:
+    """``taskstatus/<version>``, read once, on the first request."""
+    from importlib.metadata import version  # noqa: PLC0415 - slow to import
+
+    return f"taskstatus/{version('taskstatus')}"
 
 
 class FetchError(Exception):
@@ -152,7 +163,12 @@ def normalized_url(text: str) -> str:
     Raises:
         ValueError: As `prepare_url`.
     """
-    parts = urllib.parse.urlsplit(prepare_url(text))
+    return _normal_form(prepare_url(text))
+
+
+def _normal_form(prepared: str) -> str:
+    """`normalized_url` of a URL `prepare_url` made already."""
+    parts = urllib.parse.urlsplit(prepared)
     netloc = parts.netloc
     default = ":443" if parts.scheme == "https" else ":80"
     if netloc.endswith(default):
@@ -187,7 +203,12 @@ def task_key(text: str) -> str:
     Raises:
         ValueError: As `prepare_url`.
     """
-    return redacted(normalized_url(text))
+    return _key(prepare_url(text))
+
+
+def _key(prepared: str) -> str:
+    """`task_key` of a URL `prepare_url` made already."""
+    return redacted(_normal_form(prepared))
 
 
 def check_header(name: str, value: str) -> None:
@@ -207,7 +228,7 @@ def check_header(name: str, value: str) -> None:
         raise ValueError(msg)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+def _origin(url: str) -> Origin:
     parts = urllib.parse.urlsplit(url)
     default = 443 if parts.scheme == "https" else 80
     return parts.scheme, parts.hostname or "", parts.port or default
@@ -243,16 +264,32 @@ class TaskEndpoint:
 
     User info in the URL becomes HTTP Basic credentials; they and the
     ``headers`` are sent only to the origin (scheme, host, port) of ``url``.
+    Requests go over ``connections``, kept for the next request; without
+    it, each request opens its own and closes it after.
+
+    Attributes:
+        key: The URL's `task_key`.
+        shown: The URL as messages show it: redacted.
+        url: The URL requested: prepared, without its user info.
     """
 
-    def __init__(self, url: str, headers: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        url: str,
+        headers: Sequence[tuple[str, str]] = (),
+        *,
+        connections: Connections | None = None,
+    ) -> None:
         prepared = prepare_url(url)
         parts = urllib.parse.urlsplit(prepared)
+        self.key = _key(prepared)
         self.shown = redact_url(prepared)
         self.url = urllib.parse.urlunsplit(
             parts._replace(netloc=parts.netloc.rpartition("@")[2])
         )
         self._origin = _origin(self.url)
+        self._target = _request_target(self.url)
+        self._connections = connections
         secrets: dict[str, str] = {}
         if parts.username is not None:
             user = urllib.parse.unquote(parts.username)
@@ -260,7 +297,7 @@ class TaskEndpoint:
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             secrets["Authorization"] = f"Basic {token}"
         for name, value in headers:
-            secrets[name.capitalize()] = value  # as urllib.request stores them
+            secrets[name.title()] = value  # as urllib sends it; the last one wins
         self._secrets = secrets
 
     def get_json(
@@ -274,55 +311,110 @@ class TaskEndpoint:
         Raises:
             FetchError: For every failure, with one line saying what went wrong.
         """
-        watchdog = _Watchdog(time_limit)
-        watch = (
-            contextlib.nullcontext() if stopper is None else stopper.watching(watchdog)
+        watch = Watch(time_limit)
+        watching = (
+            contextlib.nullcontext() if stopper is None else stopper.watching(watch)
         )
+        connections = self._connections or Connections()
         try:
-            with watch:
-                return self._follow(watchdog, time_limit)
+            with watching:
+                return self._follow(connections, watch, time_limit)
         except FetchError:
-            if watchdog.fired:
+            if watch.fired:
                 msg = f"no complete response from {self.shown} in time"
                 raise FetchError(msg, transient=True) from None
             raise
         finally:
-            watchdog.stop()
+            watch.stop()
+            if connections is not self._connections:
+                connections.close()
 
-    def _follow(self, watchdog: _Watchdog, time_limit: float) -> Response:
+    def _follow(
+        self, connections: Connections, watch: Watch, time_limit: float
+    ) -> Response:
         url = self.url
         for _ in range(MAX_REDIRECTS + 1):
-            headers = {"Accept": "application/json"}
-            if _origin(url) == self._origin:
-                headers.update(self._secrets)
-            opener = urllib.request.build_opener(
-                _NoRedirects(),
-                _WatchedHTTPHandler(watchdog),
-                _WatchedHTTPSHandler(watchdog),
-            )
-            request = urllib.request.Request(url, headers=headers)
+            shown = self._shown(url)
             try:
-                with opener.open(request, timeout=time_limit) as reply:
-                    raw: bytes = reply.read(MAX_BODY_BYTES + 1)
-                    retry_after = parse_retry_after(reply.headers.get("Retry-After"))
-            except urllib.error.HTTPError as error:
-                with error:  # an HTTPError holds the open response: close it
-                    location = error.headers.get("Location")
-                    if error.code not in _REDIRECT_CODES or location is None:
-                        raise _http_error(self._shown(url), error) from None
-                url = _redirect_target(url, self._shown(url), location)
-                continue
-            except urllib.error.URLError as error:
-                raise _connection_error(self._shown(url), error.reason) from None
+                outcome = self._hop(connections, url, shown, watch, time_limit)
             except (OSError, http.client.HTTPException) as error:
-                raise _connection_error(self._shown(url), error) from None
-            return Response(_json_body(self._shown(url), raw), retry_after)
+                raise _connection_error(shown, error) from None
+            if isinstance(outcome, str):
+                url = outcome
+                continue
+            raw, retry_after = outcome
+            return Response(_json_body(shown, raw), retry_after)
         msg = f"more than {MAX_REDIRECTS} redirects from {self.shown} (a loop?)"
         raise FetchError(msg, transient=False)
+
+    def _hop(
+        self,
+        connections: Connections,
+        url: str,
+        shown: str,
+        watch: Watch,
+        time_limit: float,
+    ) -> str | tuple[bytes, float | None]:
+        """One request: its raw body and Retry-After hint, or where it redirects."""
+        if url == self.url:  # the first hop, nearly always the only one
+            origin, target = self._origin, self._target
+        else:
+            origin, target = _origin(url), _request_target(url)
+        headers = {"Accept": "application/json", "User-Agent": _user_agent()}
+        if origin == self._origin:
+            headers.update(self._secrets)
+        connection, reply = connections.get(
+            origin, target, headers, watch=watch, time_limit=time_limit
+        )
+        keep = False
+        try:
+            location = reply.getheader("Location")
+            if 200 <= reply.status < 300:
+                raw = _read_capped(reply, MAX_BODY_BYTES)
+                keep = True
+                return raw, parse_retry_after(reply.getheader("Retry-After"))
+            if reply.status in _REDIRECT_CODES and location is not None:
+                target = _redirect_target(url, shown, location)
+                # Read to its end, so that the connection can carry the next hop.
+                _read_capped(reply, _REDIRECT_BODY_BYTES)
+                keep = _origin(target) == origin
+                return target
+            raise _http_error(shown, reply)
+        finally:
+            connections.done(origin, connection, reply, watch=watch, keep=keep)
 
     def _shown(self, url: str) -> str:
         """How a URL of this request appears in messages: redacted."""
         return self.shown if url == self.url else redact_url(url)
+
+
+_READ_CHUNK = 64 * 1024
+
+
+def _read_capped(reply: http.client.HTTPResponse, cap: int) -> bytes:
+    """Read the body, but never more than ``cap + 1`` bytes (one too many: over).
+
+    In pieces, not in one ``read(cap + 1)``: Python 3.9's http.client
+    allocates the whole amount asked for, 10 MiB a request.
+    """
+    if reply.length is not None:  # the server said how long: read that, or over
+        return reply.read(min(reply.length, cap + 1))
+    chunks: list[bytes] = []
+    size = 0
+    while size <= cap:
+        chunk = reply.read(min(_READ_CHUNK, cap + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _request_target(url: str) -> str:
+    """The path and query of ``url``, as the request line carries them."""
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 def _redirect_target(url: str, shown: str, location: str) -> str:
@@ -369,11 +461,11 @@ def _depth(body: object) -> int:
     return deepest
 
 
-def _http_error(shown: str, error: urllib.error.HTTPError) -> FetchError:
-    code = error.code
+def _http_error(shown: str, reply: http.client.HTTPResponse) -> FetchError:
+    code = reply.status
     transient = code == 429 or code >= 500
-    hint = parse_retry_after(error.headers.get("Retry-After"))
-    reason = safe_text(str(error.reason), 60)
+    hint = parse_retry_after(reply.getheader("Retry-After"))
+    reason = safe_text(reply.reason, 60)
     return FetchError(
         f"HTTP {code} {reason} from {shown}", transient=transient, retry_after=hint
     )
@@ -393,164 +485,6 @@ def _connection_error(shown: str, reason: object) -> FetchError:
     if isinstance(reason, (ConnectionError, http.client.HTTPException)):
         return FetchError(f"connection to {shown} failed: {detail}", transient=True)
     return FetchError(f"cannot reach {shown}: {detail}", transient=False)
-
-
-class _Watchdog:
-    """Cuts the sockets of one request when its time is up.
-
-    A socket timeout only bounds each wait for bytes: a server that drips
-    one byte a second would keep a request alive for ever. The watchdog
-    bounds the request as a whole by shutting its sockets down. It holds
-    the sockets themselves, not their connections: urllib hands a
-    connection's socket over to the response before the body is read
-    (``h.sock = None``), and the body read must be cut too.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.fired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self.fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def watched(self, http_class: Any) -> Callable[..., http.client.HTTPConnection]:
-        """Wrap a connection class so that the sockets it opens are watched."""
-
-        def connection_for(host: str, **options: Any) -> http.client.HTTPConnection:
-            connection: http.client.HTTPConnection = http_class(host, **options)
-            connect = connection.connect
-
-            def connect_watched() -> None:
-                connect()
-                self.watch(cast("socket.socket", connection.sock))
-
-            vars(connection)["connect"] = connect_watched  # on this one only
-            return connection
-
-        return connection_for
-
-    def watch(self, sock: socket.socket) -> None:
-        """Cut ``sock`` when the time is up (at once if it is up already)."""
-        with self._lock:
-            self._sockets.append(sock)
-            if self.fired:
-                _cut(sock)
-
-    def stop(self) -> None:
-        """Stop watching: the request is over."""
-        self._timer.cancel()
-
-    def fire(self) -> None:
-        """Cut the sockets now: the time is up, or the command is ending."""
-        with self._lock:
-            self.fired = True
-            for sock in self._sockets:
-                _cut(sock)
-
-
-class Stopper:
-    """Ends every request in flight and every retry's sleep, at once, for good.
-
-    The command stops it on its way out, so that no request thread is still
-    at work while the interpreter shuts down.
-    """
-
-    def __init__(self) -> None:
-        self._stopped = threading.Event()
-        self._lock = threading.Lock()
-        self._watchdogs: set[_Watchdog] = set()
-
-    @property
-    def stopped(self) -> bool:
-        """Whether `stop` was called."""
-        return self._stopped.is_set()
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep, unless stopped or until stopped."""
-        self._stopped.wait(seconds)
-
-    def stop(self) -> None:
-        """Cut every request in flight; later ones are cut as they start."""
-        with self._lock:
-            self._stopped.set()
-            watchdogs = list(self._watchdogs)
-        for watchdog in watchdogs:
-            watchdog.fire()
-
-    @contextlib.contextmanager
-    def watching(self, watchdog: _Watchdog) -> Generator[None, None, None]:
-        """Hold ``watchdog`` for the length of its request, to fire on `stop`."""
-        with self._lock:
-            self._watchdogs.add(watchdog)
-            stopped = self.stopped
-        if stopped:
-            watchdog.fire()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._watchdogs.discard(watchdog)
-
-
-def _cut(sock: socket.socket) -> None:
-    """Shut a socket down, so that a read blocked on it returns at once."""
-    with contextlib.suppress(OSError):  # already closed
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Turns every redirect into an HTTPError, for TaskEndpoint to judge."""
-
-    def redirect_request(self, *_: object, **__: object) -> None:
-        """Decline: TaskEndpoint follows redirects itself."""
-        return
-
-
-class _Watched:
-    """What both handlers add: every connection they open is watched."""
-
-    _watchdog: _Watchdog
-
-    def do_open(
-        self, http_class: Any, req: urllib.request.Request, **http_conn_args: Any
-    ) -> http.client.HTTPResponse:
-        # The handler class this is mixed into has do_open; the mixin alone
-        # does not, which the checkers rightly see.
-        opener = super().do_open  # type: ignore[misc]
-        do_open = cast("Callable[..., http.client.HTTPResponse]", opener)
-        return do_open(self._watchdog.watched(http_class), req, **http_conn_args)
-
-
-class _WatchedHTTPHandler(_Watched, urllib.request.HTTPHandler):
-    def __init__(self, watchdog: _Watchdog) -> None:
-        super().__init__()
-        self._watchdog = watchdog
-
-
-class _WatchedHTTPSHandler(_Watched, urllib.request.HTTPSHandler):
-    def __init__(self, watchdog: _Watchdog) -> None:
-        # One TLS context for every request: a new one would load the CA
-        # store again each time, milliseconds of CPU per request.
-        super().__init__(context=tls_context())
-        self._watchdog = watchdog
-
-
-_tls_context: list[ssl.SSLContext] = []
-_tls_context_lock = threading.Lock()
-
-
-def tls_context() -> ssl.SSLContext:
-    """The process's one TLS client context: the system's CAs, verification on.
-
-    Made on first use, so that SSL_CERT_FILE and the like are read as
-    `ssl.create_default_context` reads them, and only by commands that use
-    HTTPS.
-    """
-    with _tls_context_lock:
-        if not _tls_context:
-            _tls_context.append(ssl.create_default_context())
-        return _tls_context[0]
 
 
 class RetryingFetch:

@@ -16,7 +16,6 @@ from .._policy import DEFAULT_POLICY, LONGEST_SLEEP, BatchPolicy
 from .._status import TaskStatus
 from .._vocabulary import Vocabulary, vocabulary
 from ._board import show_board
-from ._demo import demo, demo_many
 from ._exit import ExitCode, epilog
 from ._http import check_header, normalized_url, prepare_url, task_key
 from ._options import PARALLEL, RATE, RETRIES, WaitOptions
@@ -349,7 +348,7 @@ def _wait(args: argparse.Namespace) -> int:
             return usage_error(f"{safe_text(args.url_file)} holds no URLs")
     if not sources:
         return usage_error("give a task URL, or --from FILE")
-    problem = _repeat(sources) or _state_problem(args.state)
+    problem = _source_problem(sources) or _state_problem(args.state)
     if problem is not None:
         return usage_error(problem)
     urls = [url for url, _ in sources]
@@ -402,14 +401,14 @@ and its line (or its place among the arguments)."""
 
 
 def read_url_file(name: str) -> list[Source]:
-    """Return the URLs of a file (``-``: stdin), one a line, with where each is.
+    """Return the lines of a file (``-``: stdin) that hold URLs, with where each is.
 
     Blank lines and lines starting with ``#`` are skipped, and a UTF-8 byte
     order mark (which some editors write) is not part of the first line.
+    Whether each line is a usable URL is `_source_problem`'s to say.
 
     Raises:
-        ValueError: The file cannot be read, or a line is not a usable URL;
-            the message names the file and the line.
+        ValueError: The file cannot be read; the message names it.
     """
     try:
         if name == "-":
@@ -421,22 +420,17 @@ def read_url_file(name: str) -> list[Source]:
         reason = getattr(error, "strerror", None) or "not UTF-8 text"
         msg = f"cannot read {safe_text(name)}: {reason}"
         raise ValueError(msg) from None
-    urls: list[Source] = []
-    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
-        url = line.strip()
-        if not url or url.startswith("#"):
-            continue
-        try:
-            prepare_url(url)
-        except ValueError as error:
-            msg = f"{safe_text(name)}, line {number}: {error}"
-            raise ValueError(msg) from None
-        urls.append((url, (name, number)))
-    return urls
+    lines = enumerate(text.removeprefix("\ufeff").splitlines(), 1)
+    stripped = ((number, line.strip()) for number, line in lines)
+    return [
+        (url, (name, number))
+        for number, url in stripped
+        if url and not url.startswith("#")
+    ]
 
 
-def _repeat(sources: list[Source]) -> str | None:
-    """Say which URL repeats another, in any spelling; ``None`` if none does.
+def _source_problem(sources: list[Source]) -> str | None:
+    """Say which URL is unusable or repeats another; ``None`` if all are fine.
 
     Two spellings of one URL (``HTTP://Host`` and ``http://host/``) are one
     task; so are URLs that differ only in their secrets, which the keys of
@@ -444,17 +438,20 @@ def _repeat(sources: list[Source]) -> str | None:
     """
     seen: dict[str, tuple[tuple[str, int], str]] = {}
     for url, where in sources:
-        key, spelling = task_key(url), normalized_url(url)
+        try:
+            key = task_key(url)
+        except ValueError as error:  # a file's line: arguments are checked
+            return f"{_place(where)}: {error}"
         if key in seen:
-            first, first_spelling = seen[key]
+            first, first_url = seen[key]
             how = (
                 "repeats"
-                if spelling == first_spelling
+                if normalized_url(url) == normalized_url(first_url)
                 else "differs only in its secrets from"
             )
             shown = _place(first, short=first[0] == where[0])
             return f"{_place(where)} {how} {shown}: {redact_url(url)}"
-        seen[key] = (where, spelling)
+        seen[key] = (where, url)
     return None
 
 
@@ -486,7 +483,7 @@ def _run(args: argparse.Namespace) -> int:
     out, err = sys.stdout, sys.stderr
     commands: dict[str, Callable[[], int]] = {
         "schema": lambda: _print(render_schema()),
-        "demo": lambda: (demo_many if args.many else demo)(out=out, err=err),
+        "demo": lambda: _demo(many=args.many, out=out, err=err),
         "wait": lambda: _wait(args),
         "board": lambda: show_board(args.file, as_json=args.json, out=out, err=err),
         "vocabularies": lambda: show_vocabularies(
@@ -497,6 +494,12 @@ def _run(args: argparse.Namespace) -> int:
     if command is not None:
         return command()
     return _print(render_json() if getattr(args, "json", False) else render_table())
+
+
+def _demo(*, many: bool, out: TextIO, err: TextIO) -> int:
+    from ._demo import demo, demo_many  # noqa: PLC0415 - a server, urllib: slow
+
+    return (demo_many if many else demo)(out=out, err=err)
 
 
 def _print(text: str) -> int:

@@ -12,6 +12,7 @@ from .._policy import Deadline, usable_hint
 from .._poll import PollEvent, poll
 from .._result import TaskResult
 from .._status import TaskStatus
+from ._connections import Connections
 from ._exit import FOR_STATUS, ExitCode
 from ._http import DeadlineError, FetchError, Response, RetryingFetch, TaskEndpoint
 from ._options import (
@@ -49,8 +50,9 @@ def wait_one(
     """Follow the one URL of ``options`` with its own progress and report."""
     progress = _progress_for(options, out, err)
     deadline = Deadline(options.policy.timeout, clock)
+    connections = Connections()  # one, kept from poll to poll
     fetch = RetryingFetch(
-        TaskEndpoint(options.urls[0], options.headers),
+        TaskEndpoint(options.urls[0], options.headers, connections=connections),
         retries=options.retries,
         policy=options.policy,
         deadline=deadline,
@@ -99,6 +101,8 @@ def wait_one(
     except KeyboardInterrupt as stop:
         code, signalled = interruption(stop)
         return fail(code, "interrupted", signalled)
+    finally:
+        connections.close()
     progress.finish()
     status, word = read_status(response.body, options.field, options.vocabulary)
     elapsed = deadline.elapsed()
