@@ -45,7 +45,7 @@ from taskstatus._board import (
     MAX_RESULT_DEPTH,
     _set_wal,  # pyright: ignore[reportPrivateUsage]
 )
-from taskstatus._errors import unsettled_status
+from taskstatus._errors import pending_status
 from taskstatus.testing import FakeClock
 
 
@@ -1397,8 +1397,8 @@ def test_wait_and_poll_many_report_a_task_never_heard_from_alike(
         caught.value.last_status,
         {k: v for k, v in caught.value.pending.items() if v is None},
     )
-    assert TaskStatus.PENDING is unsettled_status([TaskStatus.PENDING, None])
-    assert TaskStatus.IN_PROGRESS is unsettled_status([TaskStatus.QUEUED, None])
+    assert TaskStatus.PENDING is pending_status([TaskStatus.PENDING, None])
+    assert TaskStatus.IN_PROGRESS is pending_status([TaskStatus.QUEUED, None])
 
 
 @pytest.mark.parametrize(

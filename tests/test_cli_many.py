@@ -31,11 +31,14 @@ from helpers import (
     signalled,
     taskstatus,
 )
-from taskstatus import BatchProgress, TaskBoard, TaskRecord, TaskStatus
+from taskstatus import BatchProgress, TaskBoard, TaskRecord, TaskStatus, vocabulary
 from taskstatus._cli import _batch, _board
 from taskstatus._cli._main import wait
 from taskstatus._cli._options import WaitOptions
+from taskstatus._cli._output import Lines, Output, Polled, Terminal, output
 from taskstatus._policy import BatchPolicy
+
+MIXPEEK = vocabulary("mixpeek")
 
 QUICK = [*FAST, "--rate", "1000"]
 
@@ -287,11 +290,11 @@ def test_interrupt_ends_with_the_final_record(task_server: ScriptedServer) -> No
 def test_the_terminal_view_redraws_one_line() -> None:
     """On a TTY: settled/total, counts, requests per second, on one line."""
     err = io.StringIO()
-    view = _batch._Terminal(io.StringIO(), err)  # pyright: ignore[reportPrivateUsage]
+    view = Terminal(io.StringIO(), err, MIXPEEK)
     counts = {TaskStatus.COMPLETED: 3, TaskStatus.PENDING: 2}
     view.progress(BatchProgress(5, 3, counts, 8, 2.0, 10.0))
-    view.task("http://h/t/8", _batch.Polled(TaskStatus.COMPLETED))  # only counted
-    view.task("http://h/t/9", _batch.Polled(TaskStatus.FAILED, error="HTTP 404"))
+    view.task("http://h/t/8", Polled(TaskStatus.COMPLETED))  # only counted
+    view.task("http://h/t/9", Polled(TaskStatus.FAILED, error="HTTP 404"))
     view.progress(BatchProgress(5, 4, counts, 9, 0.0, 10.0))
     view.finish()
     view.finish()
@@ -305,11 +308,12 @@ def test_the_terminal_view_redraws_one_line() -> None:
 def test_the_quiet_view_shows_only_errors() -> None:
     """--quiet with many tasks: errors on stderr, nothing else."""
     out, err = io.StringIO(), io.StringIO()
-    view = _batch._View(out, err)  # pyright: ignore[reportPrivateUsage]
+    view = Output(out, err, MIXPEEK)
     view.progress(BatchProgress(1, 0, {}, 1, 1.0, None))
-    view.task("http://h/t/1", _batch.Polled(TaskStatus.COMPLETED))
-    view.task("http://h/t/2", _batch.Polled(TaskStatus.FAILED, error="boom"))
+    view.task("http://h/t/1", Polled(TaskStatus.COMPLETED))
+    view.task("http://h/t/2", Polled(TaskStatus.FAILED, error="boom"))
     view.final({})
+    view.summary({})
     assert ("", "taskstatus wait: boom\n") == (out.getvalue(), err.getvalue())
 
 
@@ -324,9 +328,9 @@ def test_many_unsettled_urls_are_cut(task_server: ScriptedServer) -> None:
 def test_the_line_view_writes_errors_once() -> None:
     """Without a terminal, an error is one line on stderr, not a status line."""
     out, err = io.StringIO(), io.StringIO()
-    view = _batch._Lines(out, err)  # pyright: ignore[reportPrivateUsage]
-    view.task("http://h/t/1", _batch.Polled(TaskStatus.COMPLETED))
-    view.task("http://h/t/2", _batch.Polled(TaskStatus.FAILED, error="boom"))
+    view = Lines(out, err, MIXPEEK)
+    view.task("http://h/t/1", Polled(TaskStatus.COMPLETED))
+    view.task("http://h/t/2", Polled(TaskStatus.FAILED, error="boom"))
     assert "COMPLETED http://h/t/1\ntaskstatus wait: boom\n" == err.getvalue()
 
 
@@ -338,10 +342,10 @@ class _Terminal(io.StringIO):
 @pytest.mark.parametrize(
     ("quiet", "json_", "tty", "view"),
     [
-        (True, False, False, "_View"),
-        (False, True, True, "_JSON"),
-        (False, False, True, "_Terminal"),
-        (False, False, False, "_Lines"),
+        (True, False, False, "Output"),
+        (False, True, True, "JSONLines"),
+        (False, False, True, "Terminal"),
+        (False, False, False, "Lines"),
     ],
 )
 def test_the_view_follows_the_options(
@@ -350,7 +354,7 @@ def test_the_view_follows_the_options(
     """--json wins, then --quiet; a terminal gets the redrawn line."""
     options = WaitOptions(("http://h/",), quiet=quiet, json=json_)
     err = _Terminal() if tty else io.StringIO()
-    chosen = _batch._view_for(options, io.StringIO(), err)  # pyright: ignore[reportPrivateUsage]
+    chosen = output(options, io.StringIO(), err)
     assert view == type(chosen).__name__
 
 
@@ -586,22 +590,18 @@ def test_an_empty_board_file(tmp_path: Path) -> None:
 def test_a_settled_record_is_read_by_its_status_whoever_wrote_it() -> None:
     """The record's status counts; an error only in the command's own shape."""
     done = TaskRecord(TaskStatus.COMPLETED, "done")
-    assert _batch.Polled(TaskStatus.COMPLETED) == _batch.Polled.from_record(
-        done, "done"
-    )
+    assert Polled(TaskStatus.COMPLETED) == Polled.from_record(done, "done")
     failed = TaskRecord(TaskStatus.FAILED)
     webhook = {"status": "FAILED", "error": "boom", "id": 7}
-    assert _batch.Polled(TaskStatus.FAILED) == _batch.Polled.from_record(
-        failed, webhook
-    )
+    assert Polled(TaskStatus.FAILED) == Polled.from_record(failed, webhook)
     ours = {"status": "FAILED", "error": "HTTP 404\x1b[2J"}
-    assert _batch.Polled(TaskStatus.FAILED, "HTTP 404\\x1b[2J") == (
-        _batch.Polled.from_record(failed, ours)
+    assert Polled(TaskStatus.FAILED, "HTTP 404\\x1b[2J") == (
+        Polled.from_record(failed, ours)
     )
-    assert _batch.Polled(TaskStatus.FAILED, "x") == _batch.Polled.from_record(
+    assert Polled(TaskStatus.FAILED, "x") == Polled.from_record(
         None, {"status": "FAILED", "error": "x"}
     )
-    assert _batch.Polled(TaskStatus.UNKNOWN) == _batch.Polled.from_record(None, 7)
+    assert Polled(TaskStatus.UNKNOWN) == Polled.from_record(None, 7)
 
 
 def test_state_written_by_a_webhook_handler_is_resumed(
@@ -848,7 +848,7 @@ def test_a_plain_batch_says_how_it_stands_while_nothing_settles(
 def test_the_heartbeat_before_any_answer_and_without_a_deadline() -> None:
     """The line says what it can: no answer yet, no deadline."""
     err = io.StringIO()
-    view = _batch._Lines(io.StringIO(), err)  # pyright: ignore[reportPrivateUsage]
+    view = Lines(io.StringIO(), err, MIXPEEK)
     view.heartbeat(None, None)
     counts = {TaskStatus.PENDING: 1, TaskStatus.COMPLETED: 1}
     view.heartbeat(BatchProgress(2, 1, counts, 3, 1.0, None), None)
@@ -857,5 +857,5 @@ def test_the_heartbeat_before_any_answer_and_without_a_deadline() -> None:
         "waiting: 1/2 settled; PENDING 1, COMPLETED 1; 3 requests; no deadline\n"
     ) == err.getvalue()
     quiet = io.StringIO()
-    _batch._View(io.StringIO(), quiet).heartbeat(None, 3.0)  # pyright: ignore[reportPrivateUsage]
+    Output(io.StringIO(), quiet, MIXPEEK).heartbeat(None, 3.0)
     assert "" == quiet.getvalue()

@@ -21,7 +21,14 @@ from pathlib import Path
 import pytest
 
 from helpers import Reply, ScriptedServer, serving
-from taskstatus import BatchPolicy, PollEvent, PollPolicy, TaskStatus, vocabulary
+from taskstatus import (
+    BatchPolicy,
+    BatchProgress,
+    PollEvent,
+    PollPolicy,
+    TaskStatus,
+    vocabulary,
+)
 from taskstatus._cli import _demo, _http, main
 from taskstatus._cli._connections import Stopper, Watch
 from taskstatus._cli._exit import ExitCode, epilog
@@ -34,10 +41,12 @@ from taskstatus._cli._http import (
 )
 from taskstatus._cli._main import wait
 from taskstatus._cli._options import WaitOptions
-from taskstatus._cli._progress import (
-    JSONProgress,
-    Progress,
-    TerminalProgress,
+from taskstatus._cli._output import (
+    JSONLines,
+    Lines,
+    Output,
+    Polled,
+    Terminal,
     json_word,
 )
 from taskstatus._cli._schema import status_schema
@@ -452,19 +461,59 @@ def test_nested_result_and_long_failure_lists(task_server: ScriptedServer) -> No
 EVENT = PollEvent(2, TaskStatus.PROCESSING, None, 1.5, 4.0, 100.0)
 
 
-def test_quiet_progress_shows_nothing() -> None:
-    """The base Progress ignores every call."""
-    progress = Progress()
-    progress.poll(EVENT)
-    progress.retry(FetchError("x", transient=True), 1, 1.0)
-    progress.finish()
-    progress.final({})
+def test_quiet_output_shows_only_errors() -> None:
+    """The base Output, --quiet, shows nothing of one task or many but errors."""
+    out, err = io.StringIO(), io.StringIO()
+    quiet = Output(out, err, vocabulary("mixpeek"))
+    quiet.poll(EVENT)
+    quiet.retry(FetchError("x", transient=True), 1, 1.0)
+    quiet.progress(BatchProgress(2, 1, {}, 3, 1.0, None))
+    quiet.heartbeat(None, 3.0)
+    quiet.task("http://h/t/1", Polled(TaskStatus.COMPLETED))
+    quiet.warning("w")
+    quiet.finish()
+    quiet.final({})
+    quiet.summary({})
+    quiet.task("http://h/t/2", Polled(TaskStatus.FAILED, error="boom"))
+    quiet.message("the end")
+    assert "" == out.getvalue()
+    assert "taskstatus wait: boom\ntaskstatus wait: the end\n" == err.getvalue()
+
+
+@pytest.mark.parametrize("form", [Output, Lines, Terminal, JSONLines])
+def test_every_form_serves_one_task_and_many(form: type[Output]) -> None:
+    """Each form shows a poll, a retry, a settled task, progress and the end."""
+    out, err = io.StringIO(), io.StringIO()
+    shown = form(out, err, vocabulary("mixpeek"))
+    shown.poll(EVENT)
+    shown.retry(FetchError("HTTP 503", transient=True), 1, 0.5)
+    shown.task("http://h/t/1", Polled(TaskStatus.COMPLETED))
+    shown.progress(BatchProgress(2, 1, {TaskStatus.COMPLETED: 1}, 3, 1.0, None))
+    shown.heartbeat(BatchProgress(2, 1, {TaskStatus.COMPLETED: 1}, 3, 1.0, None), 9)
+    shown.finish()
+    record: dict[str, object] = {"event": "done", "exit_code": 0, "total": 2}
+    record.update(counts={}, errors=0, requests=3, elapsed=1.0)
+    shown.final(record)
+    shown.summary(record)
+    if form is JSONLines:
+        events = [json.loads(line)["event"] for line in out.getvalue().splitlines()]
+        assert ["poll", "retry", "task", "done"] == events
+        assert "" == err.getvalue()
+    elif form is Output:
+        assert ("", "") == (out.getvalue(), err.getvalue())
+    else:
+        assert out.getvalue().startswith("2 tasks, settled: none; 3 requests")
+        lines = err.getvalue()
+        assert ("\r\x1b[K" in lines) is (form is Terminal)
+        assert "PROCESSING" in lines
+        assert "HTTP 503; retry 1 in 0.50 s" in lines
+        assert "waiting: 1/2 settled; COMPLETED 1; 3 requests; 9.0 s left" in lines
 
 
 def test_terminal_progress_redraws_and_ends_the_line_once() -> None:
     """On a terminal each poll rewrites one line; finish ends it just once."""
     stream = io.StringIO()
-    progress = TerminalProgress(stream, vocabulary("mixpeek"))
+    progress = Terminal(io.StringIO(), stream, vocabulary("mixpeek"))
     progress.finish()  # nothing drawn yet: nothing to end
     progress.poll(EVENT)
     progress.retry(FetchError("HTTP 503", transient=True), 1, 0.5)
@@ -479,7 +528,8 @@ def test_terminal_progress_redraws_and_ends_the_line_once() -> None:
 def test_json_progress_retry_record() -> None:
     """A retry is one JSON object too."""
     stream = io.StringIO()
-    JSONProgress(stream).retry(FetchError("HTTP 503", transient=True), 2, 0.5)
+    retry = FetchError("HTTP 503", transient=True)
+    JSONLines(stream, io.StringIO(), vocabulary("mixpeek")).retry(retry, 2, 0.5)
     assert {"event": "retry", "attempt": 2, "error": "HTTP 503", "delay": 0.5} == (
         json.loads(stream.getvalue())
     )

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from taskstatus import (
+    SETTLED_STATUSES,
     BatchError,
     BatchPolicy,
     BatchProgress,
@@ -216,24 +217,45 @@ def test_missing_keys_obey_poll_on() -> None:
 
 
 def test_progress_after_each_call() -> None:
-    """on_progress tells total, settled, counts, calls and time."""
+    """on_progress tells total, done, counts, calls and time."""
     tasks = Tasks({"a": 0.0, "b": 5.0}, final={"a": "FAILED"})
     events: list[BatchProgress] = []
     tasks.run(on_progress=events.append, timeout=60)
     first, last = events[0], events[-1]
     assert (2, 1, {TaskStatus.FAILED: 1}, 1, 0.0, 60.0) == (
         first.total,
-        first.settled,
+        first.done,
         dict(first.counts),
         first.calls,
         first.elapsed,
         first.remaining,
     )
     assert (2, {TaskStatus.FAILED: 1, TaskStatus.COMPLETED: 1}) == (
-        last.settled,
+        last.done,
         dict(last.counts),
     )
     assert len(tasks.calls) == last.calls
+
+
+def test_progress_settled_is_done_deprecated() -> None:
+    """The old name still reads `done`, with a DeprecationWarning."""
+    progress = BatchProgress(3, 2, {}, 4, 1.0, None)
+    with pytest.warns(DeprecationWarning, match=r"use BatchProgress\.done"):
+        assert 2 == progress.settled
+
+
+def test_done_is_the_stop_on_of_the_batch_not_settled() -> None:
+    """With a stop_on of its own, a batch is done with tasks that have not settled."""
+    tasks = Tasks({"a": 1.0}, final={"a": "PROCESSING"})
+    events: list[BatchProgress] = []
+    result = tasks.run(
+        on_progress=events.append,
+        stop_on={TaskStatus.PROCESSING},
+        poll_on={TaskStatus.PENDING},
+    )
+    assert "PROCESSING" == result["a"]
+    assert TaskStatus.PROCESSING not in SETTLED_STATUSES
+    assert 1 == events[-1].done
 
 
 def test_no_calls_and_empty_result_for_no_keys() -> None:
@@ -262,7 +284,7 @@ def test_deadline_is_one_for_the_whole_batch() -> None:
     assert isinstance(error, PollTimeoutError)
     assert isinstance(error, TimeoutError)
     assert TaskStatus.PENDING == error.last_status
-    assert "2 of 3 tasks still unsettled after 13 fetch calls in 10 s" in str(error)
+    assert "2 of 3 tasks still pending after 13 fetch calls in 10 s" in str(error)
 
 
 def test_the_last_round_respects_the_rate() -> None:
@@ -333,7 +355,7 @@ def test_fetch_errors_end_the_batch_as_its_cause() -> None:
     assert "a" == str(cause_of(caught.value, ConnectionError))
     assert ({}, {"a": None}) == (caught.value.done, caught.value.pending)
     assert str(caught.value) == (
-        "the batch stopped with 0 of 1 tasks settled: ConnectionError: a"
+        "the batch stopped with 0 of 1 tasks done: ConnectionError: a"
     )
 
 
@@ -754,7 +776,7 @@ def test_async_the_fetch_without_a_deadline_is_awaited() -> None:
 # --- nothing fetched is lost ----------------------------------------------
 
 
-def test_results_settled_before_a_fetch_error_are_kept() -> None:
+def test_results_done_before_a_fetch_error_are_kept() -> None:
     """A batch of ten that fails at the eighth task keeps the seven."""
     clock = FakeClock()
 
@@ -767,12 +789,12 @@ def test_results_settled_before_a_fetch_error_are_kept() -> None:
         poll_many(range(10), fetch=fetch, sleep=clock.sleep, clock=clock.monotonic)
     assert dict.fromkeys(range(7), "COMPLETED") == caught.value.done
     assert dict.fromkeys(range(7, 10)) == caught.value.pending
-    assert "7 of 10 tasks settled: ConnectionError: reset" in str(caught.value)
+    assert "7 of 10 tasks done: ConnectionError: reset" in str(caught.value)
 
 
 @pytest.mark.parametrize("callback", ["on_done", "on_progress"])
-def test_results_settled_before_a_callback_error_are_kept(callback: str) -> None:
-    """An exception from on_done or on_progress keeps what had settled."""
+def test_results_done_before_a_callback_error_are_kept(callback: str) -> None:
+    """An exception from on_done or on_progress keeps what was done."""
     clock = FakeClock()
     seen: list[object] = []
 
@@ -835,7 +857,7 @@ def test_batch_error_pickles() -> None:
     error = BatchError({"a": 1}, {"b": None})
     copy = pickle.loads(pickle.dumps(error))
     assert ({"a": 1}, {"b": None}) == (copy.done, copy.pending)
-    assert "the batch stopped with 1 of 2 tasks settled" == str(copy)
+    assert "the batch stopped with 1 of 2 tasks done" == str(copy)
 
 
 def test_async_a_fetch_that_cancels_itself_cancels_the_batch() -> None:

@@ -35,8 +35,8 @@ from ._checks import finite_number
 from ._errors import (
     BatchTimeoutError,
     BoardLockedError,
+    pending_status,
     show_value,
-    unsettled_status,
 )
 from ._parse import coerce_status, parse_status
 from ._policy import Deadline
@@ -459,7 +459,7 @@ class TaskBoard(Generic[K]):
                 k: records[k] for k in wanted if k in records and records[k].settled
             }
             pending = {k: records.get(k) for k in wanted if k not in done}
-            status = unsettled_status(
+            status = pending_status(
                 None if r is None else r.status for r in pending.values()
             )
             raise BatchTimeoutError(

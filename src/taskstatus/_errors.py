@@ -160,8 +160,9 @@ class BatchTimeoutError(PollTimeoutError):
     `pending` and whose ``last_status`` is the batch's overall status.
 
     Attributes:
-        done: The settled results by key, in the order the keys were given.
-        pending: The last result of each unsettled task by key, or ``None``
+        done: The results of the tasks done, by key, in the order the keys
+            were given.
+        pending: The last result of each task still pending by key, or ``None``
             for a task never fetched.
         attempts: How many fetch calls were made.
         elapsed: Seconds from the start to the end, on the poll's clock.
@@ -188,14 +189,14 @@ class BatchTimeoutError(PollTimeoutError):
         total = len(self.done) + len(self.pending)
         plural = "" if self.attempts == 1 else "s"
         return (
-            f"{len(self.pending)} of {total} tasks still unsettled after "
+            f"{len(self.pending)} of {total} tasks still pending after "
             f"{self.attempts} fetch call{plural} in {self.elapsed:.3g} s: "
             f"reached the {self.reason}"
         )
 
 
-def unsettled_status(statuses: Iterable[TaskStatus | None]) -> TaskStatus:
-    """The one status a batch's timeout reports for its unsettled tasks.
+def pending_status(statuses: Iterable[TaskStatus | None]) -> TaskStatus:
+    """The one status a batch's timeout reports for the tasks still pending.
 
     Theirs if they all share it, else IN_PROGRESS: some are on their way.
     A task never heard from (``None``) counts as PENDING: not known to have
@@ -208,7 +209,7 @@ def unsettled_status(statuses: Iterable[TaskStatus | None]) -> TaskStatus:
 
 
 class BatchError(TaskStatusError):
-    """An exception ended `poll_many` early; what had settled is kept here.
+    """An exception ended `poll_many` early; what was done is kept here.
 
     Raised from the exception of ``fetch``, ``fetch_many``, a callback or
     the board (its ``__cause__``), so that a batch of 10,000 tasks that
@@ -217,8 +218,9 @@ class BatchError(TaskStatusError):
     board, on the board.
 
     Attributes:
-        done: The settled results by key, in the order the keys were given.
-        pending: The last result of each unsettled task by key, or ``None``
+        done: The results of the tasks done, by key, in the order the keys
+            were given.
+        pending: The last result of each task still pending by key, or ``None``
             for a task never fetched.
     """
 
@@ -233,7 +235,7 @@ class BatchError(TaskStatusError):
         total = len(self.done) + len(self.pending)
         cause = self.__cause__
         why = "" if cause is None else f": {type(cause).__name__}: {cause}"
-        return f"the batch stopped with {len(self.done)} of {total} tasks settled{why}"
+        return f"the batch stopped with {len(self.done)} of {total} tasks done{why}"
 
 
 class BoardLockedError(TaskStatusError, TimeoutError):

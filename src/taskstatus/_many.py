@@ -2,7 +2,7 @@
 
 `poll_many` and `poll_many_async` drive `_Batch`, which decides without I/O
 which tasks to ask about next and when; the single-task pieces they share
-(how a result is read, when a status settles) are in `taskstatus._poll`.
+(how a result is read, when a status ends the wait) are in `taskstatus._poll`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import contextlib
 import heapq
 import math
 import time
+import warnings
 from collections.abc import Awaitable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,8 +21,8 @@ from ._checks import check_count
 from ._errors import (
     BatchError,
     BatchTimeoutError,
+    pending_status,
     show_value,
-    unsettled_status,
 )
 from ._policy import (
     DEADLINE_GRACE,
@@ -29,7 +30,7 @@ from ._policy import (
     Deadline,
     PollPolicy,
 )
-from ._poll import T, check_callables, settles, status_reader
+from ._poll import T, check_callables, ends_wait, status_reader
 from ._status import TaskStatus
 
 if TYPE_CHECKING:
@@ -57,7 +58,8 @@ class BatchProgress:
 
     Attributes:
         total: How many tasks the batch holds.
-        settled: How many of them have reached a status in ``stop_on``.
+        done: How many of them the batch is done with: they reached a
+            status in ``stop_on``, or the board holds them as settled.
         counts: The latest status of every task fetched so far, counted
             (tasks never fetched yet are not in it).
         calls: How many fetch calls were made so far.
@@ -66,11 +68,21 @@ class BatchProgress:
     """
 
     total: int
-    settled: int
+    done: int
     counts: Mapping[TaskStatus, int]
     calls: int
     elapsed: float
     remaining: float | None
+
+    @property
+    def settled(self) -> int:
+        """Deprecated: read `done`; "settled" means `SETTLED_STATUSES`."""
+        warnings.warn(
+            "BatchProgress.settled is deprecated; use BatchProgress.done",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.done
 
 
 _Outcome = tuple[TaskStatus, object, object]
@@ -86,7 +98,7 @@ class Call(Generic[K]):
 
 
 class _Task:
-    """The bookkeeping of one unsettled task: a few floats, no generator."""
+    """The bookkeeping of one task not done yet: a few floats, no generator."""
 
     __slots__ = ("ceiling", "due", "key", "last_poll", "place", "result", "status")
 
@@ -134,7 +146,7 @@ class _Batch(Generic[K, T]):
         start = self._deadline.start
         self._done: dict[K, T] = {}
         self._counts = dict.fromkeys(TaskStatus, 0)
-        known = self._settled_on_board(keys)
+        known = self._done_on_board(keys)
         self._tasks = {
             key: _Task(key, place, policy.initial_delay, start)
             for place, key in enumerate(keys)
@@ -149,11 +161,11 @@ class _Batch(Generic[K, T]):
         self._last_start = -math.inf
         self._last_round: list[K] | None = None
         for key, record in known.items():
-            self._settle(key, record.status, cast("T", record.result))
+            self._mark_done(key, record.status, cast("T", record.result))
 
     @property
     def finished(self) -> bool:
-        """Whether every task has settled."""
+        """Whether the batch is done with every task."""
         return not self._tasks
 
     def next_step(self) -> Call[K] | float | None:
@@ -175,7 +187,7 @@ class _Batch(Generic[K, T]):
             if start - now > TIME_EPSILON:
                 return self._deadline.cap(start - now, now)
             keys = self._due_keys(now) if self._many else self._next_key()
-            keys = self._not_settled_meanwhile(keys)
+            keys = self._not_done_meanwhile(keys)
             if not keys:  # a webhook was quicker: plan again
                 return 0.0
             return self._take(keys, max(now, start))
@@ -215,8 +227,8 @@ class _Batch(Generic[K, T]):
             task.last_poll = started
             task.result = result
             try:
-                if settles(policy, status, result, key, word=word):
-                    self._settle(key, status, cast("T", result))
+                if ends_wait(policy, status, result, key, word=word):
+                    self._mark_done(key, status, cast("T", result))
                     continue
             except Exception as error:  # noqa: BLE001 - raised below
                 errors.append(error)
@@ -246,7 +258,7 @@ class _Batch(Generic[K, T]):
             )
 
     def results(self) -> dict[K, T]:
-        """Return the settled results by key, in the order of the keys."""
+        """Return the results of the tasks done, by key, in the order of the keys."""
         return {key: self._done[key] for key in self._keys}
 
     def _outcome(self, task: _Task, key: K, answers: Mapping[K, T]) -> _Outcome:
@@ -292,7 +304,7 @@ class _Batch(Generic[K, T]):
             for key, (status, _) in updates.items()
         }
 
-    def _settle(self, key: K, status: TaskStatus, result: T) -> None:
+    def _mark_done(self, key: K, status: TaskStatus, result: T) -> None:
         task = self._tasks.pop(key, None)
         if task is not None and task.status is not None:
             self._counts[task.status] -= 1
@@ -301,8 +313,8 @@ class _Batch(Generic[K, T]):
         if self._on_done is not None:
             self._on_done(key, result)
 
-    def _settled_on_board(self, keys: list[K]) -> dict[K, TaskRecord]:
-        """The records of the tasks the board holds as settled already."""
+    def _done_on_board(self, keys: list[K]) -> dict[K, TaskRecord]:
+        """The records the board holds of tasks done already: settled, or in stop_on."""
         if self._board is None:
             return {}
         self._board.check_keys(keys)
@@ -313,12 +325,12 @@ class _Batch(Generic[K, T]):
             if record.settled or record.status in stop_on
         }
 
-    def _not_settled_meanwhile(self, keys: list[K]) -> list[K]:
-        """Settle the keys the board has seen settle since; return the others."""
-        settled = self._settled_on_board(keys)
-        for key, record in settled.items():
-            self._settle(key, record.status, cast("T", record.result))
-        return [key for key in keys if key not in settled] if settled else keys
+    def _not_done_meanwhile(self, keys: list[K]) -> list[K]:
+        """Mark done the keys the board has seen settle since; return the others."""
+        done = self._done_on_board(keys)
+        for key, record in done.items():
+            self._mark_done(key, record.status, cast("T", record.result))
+        return [key for key in keys if key not in done] if done else keys
 
     def _next_key(self) -> list[K]:
         """Pop the key of the task due first."""
@@ -393,7 +405,7 @@ class _Batch(Generic[K, T]):
         return math.inf if remaining is None else remaining + DEADLINE_GRACE
 
     def stopped(self, error: Exception) -> BatchError:
-        """The error that ends the batch early: what settled, what did not."""
+        """The error that ends the batch early: what is done, what is not."""
         done = {key: self._done[key] for key in self._keys if key in self._done}
         pending = {
             key: self._tasks[key].result for key in self._keys if key in self._tasks
@@ -405,7 +417,7 @@ class _Batch(Generic[K, T]):
         pending = {
             key: self._tasks[key].result for key in self._keys if key in self._tasks
         }
-        status = unsettled_status(self._tasks[key].status for key in pending)
+        status = pending_status(self._tasks[key].status for key in pending)
         done = {key: self._done[key] for key in self._keys if key in self._done}
         return BatchTimeoutError(
             done,
@@ -451,7 +463,8 @@ def poll_many(
         fetch: Returns the state of the task with the given key.
         fetch_many: Returns the states of the tasks with the given keys.
         get_status: Gives the status of a result, as for `poll`.
-        on_done: Called with the key and the result as each task settles.
+        on_done: Called with the key and the result as the batch is done
+            with each task.
         on_progress: Called with a `BatchProgress` after each fetch call.
         sleep: Sleeps for the given seconds.
         clock: Monotonic clock, in seconds.
@@ -466,7 +479,7 @@ def poll_many(
             the default, sets no limit).
 
     Returns:
-        The settled results by key, in the order of ``keys``.
+        The results of the tasks done, by key, in the order of ``keys``.
 
     Raises:
         BatchTimeoutError: The deadline passed first; it holds ``done`` and

@@ -3,7 +3,7 @@
 The decisions live in `PollLoop`, which does no I/O: the functions only
 fetch and sleep around it, so the synchronous and the asyncio forms cannot
 drift apart. Their tuning options are those of `PollPolicy`. How a result
-is read (`status_reader`) and when a status ends the wait (`settles`) are
+is read (`status_reader`) and when a status ends the wait (`ends_wait`) are
 here too, for `taskstatus._many`, which polls many tasks at once.
 """
 
@@ -146,7 +146,7 @@ class PollLoop(Generic[T]):
         settings = self._settings
         self._attempts += 1
         status, word = settings.read_status(result)
-        if settles(settings.policy, status, result, word=word):
+        if ends_wait(settings.policy, status, result, word=word):
             return None
         elapsed = self._deadline.elapsed()
         self._give_up_if_done(result, status, elapsed)
@@ -185,7 +185,7 @@ class PollLoop(Generic[T]):
         raise PollTimeoutError(result, status, self._attempts, elapsed, reason)
 
 
-def settles(
+def ends_wait(
     policy: PollPolicy,
     status: TaskStatus,
     result: object,

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import queue
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, TextIO, TypeVar, cast
+from typing import Any, Callable, TextIO, TypeVar
 
 from .._board import LOCK_TIMEOUT, TaskBoard
 from .._errors import (
@@ -30,9 +27,8 @@ from .._errors import (
     UnexpectedStatusError,
 )
 from .._many import BatchProgress, poll_many_async
-from .._parse import coerce_status
 from .._policy import BatchPolicy, Deadline
-from .._poll import settles
+from .._poll import ends_wait
 from .._result import summarize
 from .._status import TaskStatus
 from ._connections import Connections, Stopper
@@ -42,20 +38,12 @@ from ._options import (
     FieldError,
     WaitOptions,
     cannot_change,
-    output_for,
     read_status,
 )
-from ._progress import OneLine, json_word, seconds, shown_status, unknown_word_hint
-from ._safe import safe_text
+from ._output import Output, Polled, json_word, output, unknown_word_hint
 from ._signals import interruption
 
-if TYPE_CHECKING:
-    from .._board import TaskRecord
-
 R = TypeVar("R")
-
-MAX_URLS_SHOWN = 10
-"""How many unsettled URLs the report at the deadline lists."""
 
 MAX_UNKNOWN_WORDS = 20
 """How many distinct unknown words a batch names before it stops naming
@@ -66,53 +54,9 @@ THREAD_JOIN_TIMEOUT = 5.0
 (their requests are cut first, so they end at once)."""
 
 
-@dataclass(frozen=True)
-class Polled:
-    """One poll of one URL: the task's status, or what went wrong.
-
-    A URL whose request fails for good, whose body lacks the status, or
-    whose status waiting cannot change is settled with an ``error``: the
-    other tasks are still waited on.
-    """
-
-    status: TaskStatus
-    error: str | None = None
-    word: object = None
-    """The server's own word for the status, as `json_word` keeps it."""
-
-    def to_dict(self) -> dict[str, object]:
-        """The JSON form, as a ``--state`` board keeps it."""
-        return {"status": self.status.value, "error": self.error, "word": self.word}
-
-    @classmethod
-    def from_record(cls, record: TaskRecord | None, result: object) -> Polled:
-        """Read a settled task back: its record's status, and its error if ours.
-
-        The record may have been written by anyone (a webhook handler, an
-        earlier run): its status is what counts. An error is one only in
-        the command's own shape (with or without the word, which boards of
-        0.1 did not keep), and its text is escaped again, since a file is no
-        more trusted than a server.
-        """
-        status = TaskStatus.UNKNOWN if record is None else record.status
-        if not isinstance(result, Mapping):
-            return cls(status)
-        fields = cast("Mapping[str, object]", result)
-        if record is None:
-            status = coerce_status(fields.get("status"))
-        if not set(fields) <= {"status", "error", "word"} or "status" not in fields:
-            return cls(status)
-        error = fields.get("error")
-        word = json_word(fields.get("word"))
-        if isinstance(word, str):
-            word = safe_text(word)
-        shown = safe_text(error) if isinstance(error, str) else None
-        return cls(status, shown, word)
-
-
 def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
     """Wait for every URL of ``options``; return the exit code of the batch."""
-    view = _view_for(options, out, err)
+    view = output(options, out, err)
     try:
         state = _board_for(options.state, options.policy.timeout)
     except BoardLockedError as error:
@@ -128,7 +72,7 @@ def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
 class _BatchWait:
     """One ``taskstatus wait`` for many URLs: its requests, what settled, the end."""
 
-    def __init__(self, options: WaitOptions, view: _View) -> None:
+    def __init__(self, options: WaitOptions, view: Output) -> None:
         self._options = options
         self._view = view
         self._policy = BatchPolicy.of(options.policy, {})
@@ -225,7 +169,7 @@ class _BatchWait:
         except FieldError as error:
             return Polled(TaskStatus.FAILED, error=str(error))
         try:
-            settles(self._policy, status, response)  # the rule of every poll
+            ends_wait(self._policy, status, response)  # the rule of every poll
         except UnexpectedStatusError:
             message = cannot_change(status, word)
             return Polled(TaskStatus.FAILED, error=message, word=json_word(word))
@@ -263,23 +207,23 @@ class _BatchWait:
         code = FOR_STATUS.get(overall, ExitCode.ERROR)
         return self._final(code, "done", status=overall.value)
 
-    def _final(self, code: int, event: str, **record: object) -> int:
+    def _final(self, code: int, event: str, **fields: object) -> int:
         self._view.finish()
         settled = self._settled.values()
         # A task that ended in an error is counted as one, not by its status.
         statuses = summarize(p.status for p in settled if p.error is None).counts
-        self._view.final(
-            {
-                "event": event,
-                "exit_code": code,
-                "total": len(self._endpoints),
-                "counts": {str(s): n for s, n in statuses.items() if n},
-                "errors": sum(polled.error is not None for polled in settled),
-                "requests": 0 if self._progress is None else self._progress.calls,
-                "elapsed": self._deadline.elapsed(),
-                **record,
-            }
-        )
+        record = {
+            "event": event,
+            "exit_code": code,
+            "total": len(self._endpoints),
+            "counts": {str(s): n for s, n in statuses.items() if n},
+            "errors": sum(polled.error is not None for polled in settled),
+            "requests": 0 if self._progress is None else self._progress.calls,
+            "elapsed": self._deadline.elapsed(),
+            **fields,
+        }
+        self._view.final(record)
+        self._view.summary(record)
         return code
 
 
@@ -373,153 +317,3 @@ class Workers:
             report = partial(settle, future.set_exception, error)
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
             loop.call_soon_threadsafe(report)
-
-
-class _View:
-    """Shows nothing: the --quiet form, and the base of the others."""
-
-    def __init__(self, out: TextIO, err: TextIO) -> None:
-        self._out = out
-        self._err = err
-
-    def task(self, shown: str, polled: Polled) -> None:
-        """Show a task that settled; errors always reach stderr."""
-        if polled.error is not None:
-            self._line(self._err, f"taskstatus wait: {polled.error}")
-
-    def progress(self, progress: BatchProgress) -> None:
-        """Show the state of the batch after a fetch call."""
-
-    def heartbeat(
-        self, progress: BatchProgress | None, remaining: float | None
-    ) -> None:
-        """Show how the batch stands, every so often, whatever happens."""
-
-    def message(self, text: str) -> None:
-        """Show how the wait ended early, on stderr."""
-        self.finish()
-        self._line(self._err, f"taskstatus wait: {text}")
-
-    def warning(self, text: str) -> None:
-        """Show something the user may want to act on; not in --quiet."""
-
-    def finish(self) -> None:
-        """End the progress display."""
-
-    def final(self, record: dict[str, Any]) -> None:
-        """Show the end of the batch."""
-
-    def _line(self, stream: TextIO, text: str) -> None:
-        print(text, file=stream, flush=True)
-
-
-class _Lines(_View):
-    """A line per settled task on stderr, then a summary on stdout.
-
-    Every `WaitOptions.heartbeat` seconds a line says how the batch stands,
-    so that a CI log never goes silent while nothing settles.
-    """
-
-    def heartbeat(
-        self, progress: BatchProgress | None, remaining: float | None
-    ) -> None:
-        """Write the counts by status, the requests so far and the time left."""
-        left = "no deadline" if remaining is None else f"{seconds(remaining)} left"
-        if progress is None:
-            self._line(self._err, f"waiting: no answer yet; {left}")
-            return
-        counts = ", ".join(f"{status} {n}" for status, n in progress.counts.items())
-        self._line(
-            self._err,
-            f"waiting: {progress.settled}/{progress.total} settled; {counts}; "
-            f"{progress.calls} requests; {left}",
-        )
-
-    def warning(self, text: str) -> None:
-        """Write the warning on stderr."""
-        self.message(text)
-
-    def task(self, shown: str, polled: Polled) -> None:
-        """Write the task's final status, or its error."""
-        if polled.error is None:
-            self._line(self._err, f"{shown_status(polled.status, polled.word)} {shown}")
-        super().task(shown, polled)
-
-    def final(self, record: dict[str, Any]) -> None:
-        """Write the counts, the requests and the time; what never settled."""
-        counts = record["counts"].items()
-        shown = ", ".join(f"{n} {status}" for status, n in counts) or "none"
-        errors = record["errors"]
-        if errors:
-            shown += f"; {errors} error" + ("" if errors == 1 else "s")
-        lines = [
-            f"{record['total']} tasks, settled: {shown}; "
-            f"{record['requests']} requests in {seconds(record['elapsed'])}"
-        ]
-        unsettled: list[str] = record.get("unsettled", [])
-        if unsettled:
-            more = len(unsettled) - MAX_URLS_SHOWN
-            listing = ", ".join(unsettled[:MAX_URLS_SHOWN])
-            lines.append(
-                f"unsettled: {listing}" + (f", and {more} more" if more > 0 else "")
-            )
-        self._line(self._out, "\n".join(lines))
-
-
-class _Terminal(_Lines):
-    """One line on a terminal, redrawn after each fetch call."""
-
-    def __init__(self, out: TextIO, err: TextIO) -> None:
-        super().__init__(out, err)
-        self._status_line = OneLine(err)
-
-    def task(self, shown: str, polled: Polled) -> None:
-        """Errors interrupt the progress line; other tasks only count."""
-        if polled.error is not None:
-            self.finish()
-            _View.task(self, shown, polled)
-
-    def progress(self, progress: BatchProgress) -> None:
-        """Redraw: settled of total, counts by status, requests per second."""
-        counts = "  ".join(f"{status} {n}" for status, n in progress.counts.items())
-        # Over a second at least: the first calls go out at once, and a
-        # rate over their few milliseconds would overstate it many times.
-        rate = progress.calls / max(progress.elapsed, 1.0)
-        self._status_line.draw(
-            f"{progress.settled}/{progress.total} settled  "
-            f"{counts}  {rate:.1f} req/s  elapsed {seconds(progress.elapsed)}"
-        )
-
-    def finish(self) -> None:
-        """Move past the progress line, if one was drawn."""
-        self._status_line.end()
-
-
-class _JSON(_View):
-    """One JSON object per settled task on stdout, then a summary."""
-
-    def warning(self, text: str) -> None:
-        """Write the warning on stderr, apart from the records."""
-        self.message(text)
-
-    def task(self, shown: str, polled: Polled) -> None:
-        """Write the task as a JSON object (and an error line on stderr)."""
-        record: dict[str, Any] = {"event": "task", "url": shown}
-        record.update(status=polled.status.value, word=polled.word, error=polled.error)
-        # The code this task alone would give: a task settled at a status
-        # that is no outcome (SKIPPED, from the board) is one wait cannot use.
-        ok = polled.error is None
-        record["exit_code"] = (
-            FOR_STATUS.get(polled.status, ExitCode.ERROR) if ok else ExitCode.ERROR
-        )
-        self._line(self._out, json.dumps(record))
-        super().task(shown, polled)
-
-    def final(self, record: dict[str, Any]) -> None:
-        """Write the summary record."""
-        self._line(self._out, json.dumps(record))
-
-
-def _view_for(options: WaitOptions, out: TextIO, err: TextIO) -> _View:
-    views = {"json": _JSON, "quiet": _View, "terminal": _Terminal, "lines": _Lines}
-    return views[output_for(options, err)](out, err)

@@ -17,8 +17,7 @@ from .._policy import DEFAULT_POLICY, PollPolicy
 from .._status import TaskStatus
 from .._vocabulary import Vocabulary
 from .._vocabulary import vocabulary as built_in
-from ._progress import shown_status
-from ._safe import safe_text
+from ._safe import safe_text, shown_status
 
 RETRIES = 3
 """How many times a request is retried after a transient failure, by default."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import urllib.parse
 
+from .._errors import shown_word
+from .._status import TaskStatus
+
 MAX_SHOWN_TEXT_LENGTH = 200
 """The most characters of one piece of server text that a line shows."""
 
@@ -114,3 +117,9 @@ def _redact_pairs(pairs: list[str]) -> list[str]:
         secret = equals and is_credential_name(urllib.parse.unquote_plus(name))
         shown.append(f"{name}={REDACTED}" if secret else pair)
     return shown
+
+
+def shown_status(status: TaskStatus, word: object) -> str:
+    """A status with the server's own word beside it, when that says more."""
+    shown = shown_word(word, status)
+    return str(status) if shown is None else f"{status} ({safe_text(shown)})"

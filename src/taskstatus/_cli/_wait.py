@@ -20,19 +20,11 @@ from ._options import (
     WaitOptions,
     cannot_change,
     holds,
-    output_for,
     read_status,
     status_at,
 )
-from ._progress import (
-    JSONProgress,
-    LineProgress,
-    Progress,
-    TerminalProgress,
-    json_word,
-    shown_status,
-)
-from ._safe import safe_text
+from ._output import json_word, output
+from ._safe import safe_text, shown_status
 from ._signals import interruption
 
 MAX_ITEMS_SHOWN = 10
@@ -48,7 +40,7 @@ def wait_one(
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Follow the one URL of ``options`` with its own progress and report."""
-    progress = _progress_for(options, out, err)
+    progress = output(options, out, err)
     deadline = Deadline(options.policy.timeout, clock)
     connections = Connections()  # one, kept from poll to poll
     fetch = RetryingFetch(
@@ -75,8 +67,7 @@ def wait_one(
         )
 
     def fail(code: int, event: str, message: str) -> int:
-        progress.finish()
-        print(f"taskstatus wait: {message}", file=err, flush=True)
+        progress.message(message)
         record = {"event": event, "exit_code": code, "message": message}
         progress.final({**record, "elapsed": deadline.elapsed()})
         return code
@@ -124,16 +115,6 @@ def wait_one(
     elif not options.quiet:
         _report(shown_status(status, word), attempts, elapsed, result, out)
     return code
-
-
-def _progress_for(options: WaitOptions, out: TextIO, err: TextIO) -> Progress:
-    form = output_for(options, err)
-    if form == "json":
-        return JSONProgress(out)
-    if form == "quiet":
-        return Progress()
-    shown = TerminalProgress if form == "terminal" else LineProgress
-    return shown(err, options.vocabulary)
 
 
 def _task_result(
