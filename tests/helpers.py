@@ -119,8 +119,10 @@ class ScriptedServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, *, keep_alive: bool = False) -> None:
-        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+    def __init__(
+        self, *, keep_alive: bool = False, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        super().__init__((host, port), _ScriptedHandler)
         self.replies: list[Reply] = [Reply({"status": "COMPLETED"})]
         self.by_path: dict[str, list[Reply]] = {}
         self.seen: list[Seen] = []
@@ -136,7 +138,8 @@ class ScriptedServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         """The base URL of the server."""
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
 
     def script(self, *replies: Reply | str, path: str | None = None) -> None:
         """Set the replies (for one path only, with ``path``).

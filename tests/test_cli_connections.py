@@ -421,3 +421,18 @@ def test_a_body_of_unknown_length_is_read_up_to_the_cap(
             endpoint.get_json(time_limit=10)
     else:
         assert "COMPLETED" == cast("dict[str, str]", _fetch(endpoint)[0])["status"]
+
+
+@pytest.mark.parametrize("depth", [_http.MAX_JSON_DEPTH, _http.MAX_JSON_DEPTH + 1])
+def test_nesting_is_refused_just_past_its_limit(
+    task_server: ScriptedServer, depth: int
+) -> None:
+    """A body nested exactly MAX_JSON_DEPTH deep is read; one level more is not."""
+    body = '{"status": "COMPLETED", "x": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+    task_server.script(Reply(body.encode()))
+    endpoint = TaskEndpoint(task_server.url)
+    if depth > _http.MAX_JSON_DEPTH:
+        with pytest.raises(FetchError, match=f"deeper than {_http.MAX_JSON_DEPTH}"):
+            endpoint.get_json(time_limit=10)
+    else:
+        assert "COMPLETED" == cast("dict[str, str]", _fetch(endpoint)[0])["status"]

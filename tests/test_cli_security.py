@@ -78,6 +78,42 @@ def test_cross_origin_redirect_drops_headers_and_credentials(
     assert not {"Authorization", "X-Api-Key"} & set(redirected.headers)
 
 
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_a_redirect_to_another_host_on_the_same_port_gets_no_secrets(
+    task_server: ScriptedServer, code: int
+) -> None:
+    """The host is part of the origin: the same scheme and port are not enough."""
+    port = task_server.server_address[1]
+    with serving(ScriptedServer(host="127.0.0.2", port=port)) as other:
+        task_server.script(redirect(f"{other.url}/there", status=code))
+        url = task_server.url.replace("http://", f"http://me:{SECRET}@")
+        endpoint = _http.TaskEndpoint(url, [("X-Api-Key", SECRET)])
+        assert {"status": "COMPLETED"} == endpoint.get_json(time_limit=10).body
+        [redirected] = other.seen
+    [asked] = task_server.seen
+    assert {"Authorization", "X-Api-Key"} <= set(asked.headers)
+    assert "/there" == redirected.path
+    assert not {"Authorization", "X-Api-Key"} & set(redirected.headers)
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("http://h/t", ("http", "h", 80)),
+        ("http://h:80/t", ("http", "h", 80)),
+        ("https://h/t", ("https", "h", 443)),
+        ("https://h:443/t", ("https", "h", 443)),
+        ("https://h:8443/t", ("https", "h", 8443)),
+        ("http://[::1]/t", ("http", "::1", 80)),
+    ],
+)
+def test_an_origin_without_a_port_has_its_scheme_s_default(
+    url: str, origin: tuple[str, str, int]
+) -> None:
+    """http://h and http://h:80 are one origin; https's default port is 443."""
+    assert origin == _http._origin(url)  # pyright: ignore[reportPrivateUsage]
+
+
 def test_same_origin_redirect_keeps_headers(task_server: ScriptedServer) -> None:
     """A redirect within the origin is followed with the headers."""
     task_server.script(redirect("/moved", status=307), "COMPLETED")

@@ -532,6 +532,37 @@ def test_async_one_in_flight_waits_for_it() -> None:
     assert ["start a", "end a", "start b", "end b"] == order
 
 
+@pytest.mark.parametrize("timeout", [30.0, None])
+def test_async_in_real_time_waits_without_a_sleeper_task(
+    timeout: float | None,
+) -> None:
+    """With the real clock, waiting is the loop's own timer: no task of its own.
+
+    Whatever the machine's speed, the tasks alive are the batch's and the
+    fetches in flight, and none is left after it returns.
+    """
+    sleepers: list[int] = []  # tasks that do nothing but sleep, seen by a fetch
+
+    async def fetch(key: str) -> str:
+        await asyncio.sleep(0.01)
+        names = [
+            getattr(task.get_coro(), "__qualname__", "") for task in asyncio.all_tasks()
+        ]
+        sleepers.append(names.count("sleep"))
+        return "COMPLETED"
+
+    async def scenario() -> tuple[dict[str, str], set[asyncio.Task[Any]]]:
+        result = await poll_many_async(
+            ["a", "b", "c"], fetch=fetch, max_in_flight=2, rate=100, timeout=timeout
+        )
+        return result, asyncio.all_tasks() - {asyncio.current_task()}
+
+    result, left = asyncio.run(scenario())
+    assert {"a": "COMPLETED", "b": "COMPLETED", "c": "COMPLETED"} == result
+    assert set() == left
+    assert [0, 0, 0] == sleepers
+
+
 def test_async_no_keys() -> None:
     """An empty batch returns {} at once."""
 
