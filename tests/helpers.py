@@ -201,25 +201,44 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         with server.lock:
             server.in_flight += 1
             server.most_in_flight = max(server.most_in_flight, server.in_flight)
+        over = False
+
+        def answered() -> None:
+            # Before the last bytes go out, not after: once it has them,
+            # the client may send its next request before this thread
+            # runs again, and two requests would seem to be in flight.
+            nonlocal over
+            if not over:
+                over = True
+                with server.lock:
+                    server.in_flight -= 1
+
         try:
-            self._answer(server, reply, keep_alive=keep_alive)
+            self._answer(server, reply, keep_alive=keep_alive, answered=answered)
         finally:
-            with server.lock:
-                server.in_flight -= 1
+            answered()
 
     def _answer(
-        self, server: ScriptedServer, reply: Reply, *, keep_alive: bool
+        self,
+        server: ScriptedServer,
+        reply: Reply,
+        *,
+        keep_alive: bool,
+        answered: Callable[[], None],
     ) -> None:
         if reply.hang and server.stopping.wait(reply.hang):
             return
         data = reply.encode(keep_alive=keep_alive)
         try:
             if not reply.drip:
+                answered()
                 self.wfile.write(data)
                 return
             start = data.index(b"\r\n\r\n") + 4 if reply.drip_body else 0
             self.wfile.write(data[:start])
             for offset in range(start, len(data)):
+                if offset == len(data) - 1:
+                    answered()
                 self.wfile.write(data[offset : offset + 1])
                 self.wfile.flush()
                 if server.stopping.wait(reply.drip):

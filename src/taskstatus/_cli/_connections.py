@@ -328,16 +328,20 @@ class Connections:
     def _take(self, origin: Origin) -> tuple[http.client.HTTPConnection, bool]:
         """Return a kept connection to ``origin`` (True), or a new one (False)."""
         with self._condition:
-            kept = self._idle.get(origin)
-            while kept:
-                connection = kept.pop()
-                if not kept:
-                    del self._idle[origin]
-                if _quiet(connection):
-                    return connection, True
-                self._open -= 1
-                connection.close()
-            while self._open >= self._limit:
+            while True:
+                # Looked for again after each wait: the connection handed
+                # back may be one to this origin.
+                kept = self._idle.get(origin)
+                while kept:
+                    connection = kept.pop()
+                    if not kept:
+                        del self._idle[origin]
+                    if _quiet(connection):
+                        return connection, True
+                    self._open -= 1
+                    connection.close()
+                if self._open < self._limit:
+                    break
                 if self._idle:  # close the connection idle longest
                     oldest = next(iter(self._idle))
                     self._idle[oldest].pop(0).close()
