@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import re
@@ -31,12 +30,22 @@ from helpers import (
     signalled,
     taskstatus,
 )
-from taskstatus import BatchProgress, TaskBoard, TaskRecord, TaskStatus, vocabulary
+from taskstatus import (
+    BatchError,
+    BatchProgress,
+    BatchTimeoutError,
+    TaskBoard,
+    TaskRecord,
+    TaskStatus,
+    vocabulary,
+)
 from taskstatus._cli import _batch, _board
 from taskstatus._cli._main import wait
 from taskstatus._cli._options import WaitOptions
 from taskstatus._cli._output import Lines, Output, Polled, Terminal, output
+from taskstatus._many import Batch
 from taskstatus._policy import BatchPolicy
+from taskstatus._poll import status_reader
 
 MIXPEEK = vocabulary("mixpeek")
 
@@ -391,95 +400,142 @@ def test_sigterm_ends_a_batch_with_143(task_server: ScriptedServer) -> None:
     assert run.stdout.startswith("2 tasks, settled: none; 2 requests in ")
 
 
-def test_a_worker_reports_its_exception_and_stops_when_told() -> None:
-    """An exception in a worker reaches the awaiting task; stop ends the workers."""
+def drive(
+    keys: list[str],
+    call: Callable[[str], str],
+    *,
+    size: int,
+    clock: Callable[[], float] = time.monotonic,
+    timeout: float | None = None,
+    answered: list[str] | None = None,
+) -> _batch.Workers[str, str]:
+    """Workers over a batch of ``keys`` whose answers are status words."""
+    policy = BatchPolicy(initial_delay=0.001, max_delay=0.001, timeout=timeout)
+    batch: Batch[str, str] = Batch(
+        keys,
+        policy,
+        many=False,
+        read_status=status_reader(None, policy),
+        on_done=None,
+        on_progress=None,
+        clock=clock,
+    )
+    heard = [] if answered is None else answered
+    return _batch.Workers(
+        batch, call, size=size, on_answer=lambda key, _answer: heard.append(key)
+    )
 
-    def fail(argument: str) -> str:
-        raise ConnectionError(argument)
 
-    workers = _batch.Workers(2)
-    with pytest.raises(ConnectionError, match="x"):
-        asyncio.run(workers.run(fail, "x"))
+def ended(workers: _batch.Workers[str, str]) -> list[bool]:
+    """Whether each worker is still alive, once stopped."""
     workers.stop(30)
-    assert [False] == [thread.is_alive() for thread in workers.threads]
+    return [thread.is_alive() for thread in workers.threads]
 
 
-def test_workers_are_a_fixed_set_reused_for_every_request() -> None:
-    """Twelve requests, two at a time, run in two threads at most: not one each."""
+def test_workers_are_a_fixed_set_that_drive_the_batch_to_its_end() -> None:
+    """Twelve tasks, PENDING once each, over two threads: not one per request."""
     seen: set[int] = set()
+    asked: list[str] = []
+    answered: list[str] = []
 
-    def record(argument: str) -> str:
+    def call(key: str) -> str:
         seen.add(threading.get_ident())
-        return argument
+        asked.append(key)
+        return "COMPLETED" if asked.count(key) == 2 else "PENDING"
 
-    workers = _batch.Workers(2)
-
-    async def scenario() -> list[str]:
-        answers: list[str] = []
-        for start in range(0, 12, 2):
-            pair = [workers.run(record, str(n)) for n in (start, start + 1)]
-            answers += await asyncio.gather(*pair)
-        return answers
-
-    assert [str(n) for n in range(12)] == asyncio.run(scenario())
-    workers.stop(30)
-    # At most two, whichever took the jobs: a quick worker may take both of
-    # a pair before the second thread is up.
-    assert 1 <= len(workers.threads) <= 2
+    keys = [str(n) for n in range(12)]
+    workers = drive(keys, call, size=2, answered=answered)
+    workers.run(every=30, beat=lambda: None)
+    assert (sorted(keys * 2), sorted(answered)) == (sorted(asked), sorted(asked))
+    assert [False, False] == ended(workers)
     assert seen <= {thread.ident for thread in workers.threads}
 
 
-def test_a_worker_finishing_after_its_task_was_cancelled_changes_nothing() -> None:
-    """A result that comes after its task was cancelled is dropped."""
-    started, release = threading.Event(), threading.Event()
-
-    def slow(argument: str) -> str:
-        started.set()
-        release.wait(30)
-        return argument
-
-    workers = _batch.Workers(1)
-
-    async def scenario() -> None:
-        waiting = asyncio.ensure_future(workers.run(slow, "x"))
-        while not started.is_set():  # the worker has taken the job
-            await asyncio.sleep(0.001)
-        waiting.cancel()
-        release.set()
-        workers.stop(30)  # its report is queued before the worker ends
-        for _ in range(3):
-            await asyncio.sleep(0)  # the report runs, and is ignored
-        assert waiting.cancelled()
-
-    asyncio.run(scenario())
-    assert [False] == [thread.is_alive() for thread in workers.threads]
+def test_a_batch_with_nothing_to_do_starts_no_worker() -> None:
+    """No task: run returns at once, and no thread was started."""
+    workers = drive([], lambda key: key, size=4)
+    workers.run(every=30, beat=lambda: None)
+    assert [] == workers.threads
 
 
-def test_a_job_cancelled_before_a_worker_takes_it_is_never_run() -> None:
-    """No request goes out for a task that was cancelled while it waited."""
+def test_a_failing_call_stops_the_batch_and_no_other_call_starts() -> None:
+    """The first error ends the batch: BatchError, with the error as its cause."""
+    asked: list[str] = []
+
+    def fail(key: str) -> str:
+        asked.append(key)
+        raise ConnectionError(key)
+
+    workers = drive(["a", "b", "c"], fail, size=1)
+    with pytest.raises(BatchError) as caught:
+        workers.run(every=30, beat=lambda: None)
+    assert isinstance(caught.value.__cause__, ConnectionError)
+    assert (["a"], {}, ["a", "b", "c"]) == (
+        asked,
+        caught.value.done,
+        list(caught.value.pending),
+    )
+    assert [False] == ended(workers)
+
+
+def test_an_exit_in_a_call_is_raised_as_it_is() -> None:
+    """SystemExit in a worker is not wrapped: run raises it."""
+
+    def leave(_key: str) -> str:
+        raise SystemExit(3)
+
+    workers = drive(["a"], leave, size=1)
+    with pytest.raises(SystemExit, match="3"):
+        workers.run(every=30, beat=lambda: None)
+    assert [False] == ended(workers)
+
+
+def test_the_deadline_ends_calls_in_flight_and_their_answers_are_dropped() -> None:
+    """Past the deadline's grace run raises; what comes back later is dropped."""
+    now = [0.0]
+    both_in_flight = threading.Barrier(2)
     release = threading.Event()
-    ran: list[str] = []
+    answered: list[str] = []
 
-    def slow(argument: str) -> str:
-        ran.append(argument)
+    def slow(key: str) -> str:
+        both_in_flight.wait(30)
+        now[0] = 1000.0  # far past the deadline and its grace
         release.wait(30)
-        return argument
+        if key == "b":
+            raise ConnectionError(key)
+        return "COMPLETED"
 
-    workers = _batch.Workers(1)
+    workers = drive(
+        ["a", "b"], slow, size=2, clock=lambda: now[0], timeout=10, answered=answered
+    )
+    with pytest.raises(BatchTimeoutError) as caught:
+        workers.run(every=0.01, beat=lambda: None)
+    assert ({}, ["a", "b"]) == (caught.value.done, list(caught.value.pending))
+    release.set()
+    assert ([False, False], []) == (ended(workers), answered)
 
-    async def scenario() -> None:
-        first = asyncio.ensure_future(workers.run(slow, "first"))
-        await asyncio.sleep(0)
-        second = asyncio.ensure_future(workers.run(slow, "second"))
-        await asyncio.sleep(0)  # queued: the one worker is busy
-        second.cancel()
-        await asyncio.sleep(0)
-        release.set()
-        assert "first" == await first
 
-    asyncio.run(scenario())
-    workers.stop(30)
-    assert ["first"] == ran
+def test_the_heartbeat_beats_while_a_call_is_in_flight() -> None:
+    """With no deadline, a call in flight never times out; the beats go on."""
+    beats: list[bool] = []
+    in_flight = threading.Event()
+    beaten = threading.Event()
+
+    def beat() -> None:
+        beats.append(in_flight.is_set())
+        if beats.count(True) >= 2:
+            beaten.set()
+
+    def slow(_key: str) -> str:
+        in_flight.set()
+        assert beaten.wait(30)
+        return "COMPLETED"
+
+    answered: list[str] = []
+    workers = drive(["a"], slow, size=2, answered=answered)
+    workers.run(every=0.001, beat=beat)
+    assert (["a"], [False, False]) == (answered, ended(workers))
+    assert beats.count(True) >= 2
 
 
 def test_demo_many_waits_on_a_batch() -> None:

@@ -7,12 +7,14 @@ with the bodies the vendors' APIs send.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import cast
 
 import pytest
 
 from helpers import FAST, Reply, ScriptedServer, taskstatus
+from taskstatus._cli._batch import MAX_UNKNOWN_WORDS
 
 
 def _batch(status: str, failed: int = 0) -> Reply:
@@ -273,6 +275,23 @@ def test_json_records_keep_the_servers_word(task_server: ScriptedServer) -> None
         (record["status"], record["word"]) for record in records
     ]
     assert 3 == records[-1]["exit_code"]
+
+
+def test_a_batch_names_at_most_twenty_unknown_words(
+    task_server: ScriptedServer,
+) -> None:
+    """Past `MAX_UNKNOWN_WORDS` distinct words, the rest go unnamed."""
+    paths = [f"/u{number}" for number in range(MAX_UNKNOWN_WORDS + 3)]
+    for path in paths:
+        word, done = f"WORD{path[2:]}", "SUCCEEDED"
+        task_server.script(
+            Reply({"JobStatus": word}), Reply({"JobStatus": done}), path=path
+        )
+    urls = [task_server.url + path for path in paths]
+    run = taskstatus("wait", *urls, "--vocabulary", "aws-textract", *FAST)
+    assert 0 == run.returncode, run.stderr
+    named = re.findall(r"'WORD(\d+)' is not a word aws-textract knows", run.stderr)
+    assert MAX_UNKNOWN_WORDS == len(set(named)) == len(named)
 
 
 def test_many_urls_keep_each_word_and_name_an_unknown_one_once(

@@ -621,6 +621,27 @@ def test_async_fetch_errors_cancel_the_others() -> None:
     assert ["good"] == cancelled
 
 
+def test_async_an_on_done_error_waits_for_the_answers_beside_it() -> None:
+    """Answers that came in together are all recorded before the error ends it."""
+    seen: list[str] = []
+
+    async def fetch(_key: str) -> str:
+        await asyncio.sleep(0)  # both answers arrive in one turn of the loop
+        return "COMPLETED"
+
+    def on_done(key: str, _result: str) -> None:
+        seen.append(key)
+        if key == "a":
+            raise LookupError(key)
+
+    with pytest.raises(BatchError) as caught:
+        asyncio.run(
+            poll_many_async(["a", "b"], fetch=fetch, on_done=on_done, max_in_flight=2)
+        )
+    assert "a" == str(cause_of(caught.value, LookupError))
+    assert (["a", "b"], ["a", "b"]) == (seen, list(caught.value.done))
+
+
 def test_async_max_in_flight_is_checked() -> None:
     """max_in_flight must be an int of at least 1, before any fetch."""
 

@@ -1,6 +1,6 @@
 """Polling many tasks at once: one deadline, one request budget, a board.
 
-`poll_many` and `poll_many_async` drive `_Batch`, which decides without I/O
+`poll_many` and `poll_many_async` drive `Batch`, which decides without I/O
 which tasks to ask about next and when; the single-task pieces they share
 (how a result is read, when a status ends the wait) are in `taskstatus._poll`.
 """
@@ -112,7 +112,7 @@ class _Task:
         self.status: TaskStatus | None = None
 
 
-class _Batch(Generic[K, T]):
+class Batch(Generic[K, T]):
     """The decisions of poll_many, with no I/O: which keys to fetch, when.
 
     `next_step` answers keys to fetch now or seconds to wait; `record` takes
@@ -599,7 +599,7 @@ async def poll_many_async(
 
 
 def _record_finished(
-    batch: _Batch[K, T],
+    batch: Batch[K, T],
     running: dict[asyncio.Future[Mapping[K, T]], Call[K]],
     *,
     answers_only: bool = False,
@@ -684,7 +684,7 @@ def _start_batch(
     clock: Callable[[], float],
     policy: BatchPolicy,
     board: TaskBoard[K] | None,
-) -> _Batch[K, T]:
+) -> Batch[K, T]:
     """Check the arguments of poll_many or poll_many_async; start the batch.
 
     Every check runs before the first fetch, so a bad argument never costs a
@@ -698,7 +698,7 @@ def _start_batch(
     )
     check_callables(optional=True, on_done=on_done, on_progress=on_progress)
     check_callables(sleep=sleep, clock=clock)
-    return _Batch(
+    return Batch(
         _distinct_keys(keys),
         policy,
         many=fetch_many is not None,

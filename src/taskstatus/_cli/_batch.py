@@ -1,23 +1,22 @@
 """``taskstatus wait`` for many URLs: one deadline, one request rate.
 
-The URLs are followed with `poll_many_async`; the requests run in a fixed
-set of daemon threads (`Workers`: http.client blocks), so that Ctrl-C or
-SIGTERM ends the command at once whatever the requests are doing. They
-share one set of `Connections`, as many as there are workers, kept open
-from one request to the next. On the way out every request still in flight
-is cut, the workers joined and the connections closed, so that none is at
-work while the interpreter shuts down.
+The URLs are followed by the batch of `poll_many` (`Batch`, which decides
+without I/O), driven by a fixed set of daemon threads (`Workers`:
+http.client blocks), so that Ctrl-C or SIGTERM ends the command at once
+whatever the requests are doing. They share one set of `Connections`, as
+many as there are workers, kept open from one request to the next. On the
+way out every request still in flight is cut, the workers joined and the
+connections closed, so that none is at work while the interpreter shuts
+down.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import queue
 import threading
 import time
-from functools import partial
-from typing import Any, Callable, TextIO, TypeVar
+from collections.abc import Hashable
+from typing import Any, Callable, Generic, TextIO, TypeVar
 
 from .._board import LOCK_TIMEOUT, TaskBoard
 from .._errors import (
@@ -26,9 +25,9 @@ from .._errors import (
     BoardLockedError,
     UnexpectedStatusError,
 )
-from .._many import BatchProgress, poll_many_async
+from .._many import Batch, BatchProgress, Call
 from .._policy import BatchPolicy, Deadline
-from .._poll import ends_wait
+from .._poll import ends_wait, status_reader
 from .._result import summarize
 from .._status import TaskStatus
 from ._connections import Connections, Stopper
@@ -43,7 +42,8 @@ from ._options import (
 from ._output import Output, Polled, json_word, output, unknown_word_hint
 from ._signals import interruption
 
-R = TypeVar("R")
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
 
 MAX_UNKNOWN_WORDS = 20
 """How many distinct unknown words a batch names before it stops naming
@@ -86,7 +86,6 @@ class _BatchWait:
         self._unknown_words: set[object] = set()
         self._progress: BatchProgress | None = None
         self._stopper = Stopper()
-        self._workers = Workers(options.parallel)
         self._board: TaskBoard[str] | None = None
         # Started once every URL is prepared: the batch's own deadline
         # starts with it, and the retries share it.
@@ -109,14 +108,12 @@ class _BatchWait:
         try:
             return self._run(board)
         finally:
-            self._stopper.stop()  # cuts the requests in flight: workers end soon
-            self._workers.stop(THREAD_JOIN_TIMEOUT)
             self._connections.close()
 
     def _run(self, board: TaskBoard[str] | None) -> int:
         view = self._view
         try:
-            asyncio.run(self._wait_all(board))
+            self._wait_all(board)
         except BatchTimeoutError as error:
             unsettled = [self._endpoints[key].shown for key in error.pending]
             view.message(
@@ -133,30 +130,36 @@ class _BatchWait:
             return self._final(ExitCode.ERROR, "error")
         return self._done()
 
-    async def _wait_all(self, board: TaskBoard[str] | None) -> None:
+    def _wait_all(self, board: TaskBoard[str] | None) -> None:
         """Poll every URL, with a heartbeat on the view while it lasts."""
-        heartbeat = asyncio.ensure_future(self._heartbeat())
+        batch: Batch[str, dict[str, object]] = Batch(
+            list(self._endpoints),
+            self._policy,
+            many=False,
+            read_status=status_reader(None, self._policy),
+            on_done=self._on_done,
+            on_progress=self._on_progress,
+            clock=time.monotonic,
+            board=board,
+        )
+        workers = Workers(
+            batch,
+            self._fetch,
+            size=self._options.parallel,
+            on_answer=self._unknown_word,
+        )
         try:
-            await poll_many_async(
-                list(self._endpoints),
-                fetch=self._fetch,
-                on_done=self._on_done,
-                on_progress=self._on_progress,
-                max_in_flight=self._options.parallel,
-                policy=self._policy,
-                board=board,
-            )
+            workers.run(every=self._options.heartbeat, beat=self._heartbeat)
         finally:
-            heartbeat.cancel()
+            self._stopper.stop()  # cuts the requests in flight: workers end soon
+            workers.stop(THREAD_JOIN_TIMEOUT)
 
-    async def _heartbeat(self) -> None:
-        """Tell the view how the batch stands every `WaitOptions.heartbeat` s."""
-        while True:
-            await asyncio.sleep(self._options.heartbeat)
-            self._view.heartbeat(self._progress, self._deadline.remaining())
+    def _heartbeat(self) -> None:
+        """Tell the view how the batch stands (every `WaitOptions.heartbeat` s)."""
+        self._view.heartbeat(self._progress, self._deadline.remaining())
 
     def _poll_once(self, key: str) -> Polled:
-        """One request for one URL, in a thread: its status, or its error."""
+        """One request for one URL, in a worker: its status, or its error."""
         try:
             response = self._fetchers[key]()
         except DeadlineError:  # the batch's deadline will end the wait
@@ -175,17 +178,17 @@ class _BatchWait:
             return Polled(TaskStatus.FAILED, error=message, word=json_word(word))
         return Polled(status, word=json_word(word))
 
-    async def _fetch(self, key: str) -> dict[str, object]:
-        polled = await self._workers.run(self._poll_once, key)
-        self._unknown_word(key, polled)
-        return polled.to_dict()
+    def _fetch(self, key: str) -> dict[str, object]:
+        return self._poll_once(key).to_dict()
 
-    def _unknown_word(self, key: str, polled: Polled) -> None:
+    def _unknown_word(self, key: str, answer: dict[str, object]) -> None:
         """Say once per word (and at most `MAX_UNKNOWN_WORDS`) it is unknown."""
-        word = polled.word
-        if word in self._unknown_words or len(self._unknown_words) >= MAX_UNKNOWN_WORDS:
+        word = answer["word"]
+        if answer["status"] != TaskStatus.UNKNOWN or word in self._unknown_words:
             return
-        hint = unknown_word_hint(polled.status, word, self._options.vocabulary)
+        if len(self._unknown_words) >= MAX_UNKNOWN_WORDS:
+            return
+        hint = unknown_word_hint(TaskStatus.UNKNOWN, word, self._options.vocabulary)
         if hint is not None:
             self._unknown_words.add(word)
             self._view.warning(f"{self._endpoints[key].shown}: {hint}")
@@ -246,74 +249,145 @@ def _board_for(
     return TaskBoard.open(path, lock_timeout=lock_timeout)
 
 
-_Job = tuple[
-    Callable[[str], Any], str, "asyncio.Future[Any]", asyncio.AbstractEventLoop
-]
-"""A blocking call, its argument, and the future of the loop that awaits it."""
+class Workers(Generic[K, T]):
+    """A fixed set of daemon threads that drive one batch to its end.
 
-
-class Workers:
-    """A fixed set of daemon threads that run the batch's blocking requests.
-
-    At most ``size`` threads, started as the work needs them and reused for
-    every request after: not a thread per request. Daemon threads, not an
-    executor: an executor's threads are joined when the interpreter exits,
-    so Ctrl-C would wait for requests in flight. `stop` ends them.
+    Each worker asks the batch (`Batch`, which decides without I/O) for the
+    next call, makes it with the lock released, and records its answer: at
+    most ``size`` requests in flight, and no thread per request nor event
+    loop to hand them through. The thread that calls `run` only waits: for
+    the end, for the heartbeat, for the deadline's grace to run out while
+    requests are in flight, and for Ctrl-C, which Python raises there alone.
+    Daemon threads, not an executor: an executor's threads are joined when
+    the interpreter exits, so Ctrl-C would wait for requests in flight.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(
+        self,
+        batch: Batch[K, T],
+        call: Callable[[K], T],
+        *,
+        size: int,
+        on_answer: Callable[[K, T], object] = lambda _key, _answer: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._batch = batch
+        self._call = call
+        self._on_answer = on_answer
         self._size = size
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._clock = clock
         self._lock = threading.Lock()
-        self._idle = 0
+        self._plan = threading.Condition(self._lock)  # workers wait here
+        self._end = threading.Condition(self._lock)  # run() waits here
+        self._in_flight = 0
+        self._over = False
+        self._failure: BaseException | None = None
         self.threads: list[threading.Thread] = []
 
-    async def run(self, function: Callable[[str], R], argument: str) -> R:
-        """Run ``function(argument)`` in a worker and await its result."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
-        with self._lock:
-            if self._idle:
-                self._idle -= 1
-            elif len(self.threads) < self._size:
-                thread = threading.Thread(target=self._work, daemon=True)
-                self.threads.append(thread)
-                thread.start()
-            # else: every worker is busy; the job waits for the first free one
-        self._jobs.put((function, argument, future, loop))
-        return await future
+    def run(self, *, every: float, beat: Callable[[], object]) -> None:
+        """Drive the batch to its end; call ``beat`` every ``every`` seconds.
+
+        ``beat`` and ``on_answer`` (told of each answer before the batch
+        records it), like the batch's own ``on_done`` and ``on_progress``,
+        run under the workers' lock: one at a time.
+
+        Raises:
+            BatchTimeoutError: The deadline passed, as `poll_many_async` says.
+            BatchError: Anything else that stopped the batch, as its cause.
+        """
+        try:
+            with self._lock:
+                if not self._batch.finished:
+                    for _ in range(self._size):
+                        thread = threading.Thread(target=self._work, daemon=True)
+                        self.threads.append(thread)
+                        thread.start()  # it waits for the lock: this thread waits
+                self._watch(every, beat)
+        finally:
+            with self._lock:  # Ctrl-C too: no worker starts another call
+                self._over = True
+                self._plan.notify_all()
+                failure = self._failure
+                stopped = (
+                    self._batch.stopped(failure)
+                    if isinstance(failure, Exception)
+                    and not isinstance(failure, BatchTimeoutError)
+                    else None
+                )
+        if stopped is not None:
+            raise stopped from failure
+        if failure is not None:  # the timeout, or SystemExit and its kin
+            raise failure
 
     def stop(self, timeout: float) -> None:
-        """End the workers: each finishes its job, then stops (waited ``timeout``)."""
-        for _ in self.threads:
-            self._jobs.put(None)
+        """Wait ``timeout`` seconds at most for each worker to end.
+
+        Ended by `run`; a request still in flight ends its worker when it
+        returns, so cut the requests first.
+        """
         for thread in self.threads:
             thread.join(timeout)
 
+    def _watch(self, every: float, beat: Callable[[], object]) -> None:
+        """Wait, with the lock, until the batch ends or its grace runs out."""
+        batch = self._batch
+        beat_at = self._clock() + every
+        while self._failure is None and not batch.finished:
+            now = self._clock()
+            if now >= beat_at:
+                beat()
+                beat_at = now + every
+            wait = beat_at - now
+            # With nothing in flight a worker is waiting for the batch's next
+            # step, which ends at the deadline; with calls in flight, the
+            # batch gives up on them at the deadline's grace, and so does this.
+            if self._in_flight:
+                give_up_in = batch.give_up_in(now)
+                if give_up_in <= 0:
+                    self._failure = batch.timeout()  # what is in flight is cut
+                    return
+                wait = min(wait, give_up_in)
+            self._end.wait(wait)
+
     def _work(self) -> None:
-        job = self._jobs.get()
-        while job is not None:
-            self._do(*job)
-            with self._lock:
-                self._idle += 1
-            job = self._jobs.get()
+        with self._lock:
+            try:
+                self._drive()
+            except BaseException as error:  # noqa: BLE001 - raised by run()
+                if not self._ended():
+                    self._failure = error
+                    self._end.notify()
 
-    @staticmethod
-    def _do(
-        function: Callable[[str], Any],
-        argument: str,
-        future: asyncio.Future[Any],
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        def settle(setter: Callable[[Any], object], value: object) -> None:
-            if not future.done():  # cancelled meanwhile
-                setter(value)
+    def _ended(self) -> bool:
+        """Whether the run is over or has failed (with the lock held)."""
+        return self._over or self._failure is not None
 
-        if future.done():  # cancelled while it waited for a worker: no request
-            return
-        try:
-            report = partial(settle, future.set_result, function(argument))
-        except BaseException as error:  # noqa: BLE001 - handed to the awaiting task
-            report = partial(settle, future.set_exception, error)
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-            loop.call_soon_threadsafe(report)
+    def _drive(self) -> None:
+        """Make the calls the batch plans, one at a time, until it is over."""
+        batch = self._batch
+        lock = self._lock
+        while not (self._ended() or batch.finished):
+            step = batch.next_step()
+            if isinstance(step, Call):
+                self._in_flight += 1
+                if self._in_flight == 1:  # run() now watches the grace too
+                    self._end.notify()
+                self._plan.notify()  # another idle worker may start a call too
+                (key,) = step.keys
+                lock.release()
+                try:
+                    answer = self._call(key)
+                finally:
+                    lock.acquire()
+                    self._in_flight -= 1
+                if self._ended():  # another thread ended it meanwhile
+                    return  # too late: dropped, as a cancelled fetch is
+                self._on_answer(key, answer)
+                # This worker plans next: another would only plan the same.
+                batch.record(step.keys, {key: answer}, step.started)
+                if batch.finished:
+                    self._end.notify()
+            else:
+                # None: nothing starts before a call in flight is recorded
+                # (past the deadline's grace, run() ends the batch).
+                self._plan.wait(step)

@@ -181,7 +181,7 @@ def demo_many(*, out: TextIO, err: TextIO) -> int:
         options = WaitOptions(
             urls=tuple(urls), policy=policy, batch=True, parallel=PARALLEL
         )
-        from ._batch import wait_many  # noqa: PLC0415 - it loads asyncio
+        from ._batch import wait_many  # noqa: PLC0415 - only a batch needs it
 
         code = wait_many(options, out=out, err=err)
     return _verdict(code, FOR_STATUS[TaskStatus.COMPLETED_WITH_ERRORS], err)

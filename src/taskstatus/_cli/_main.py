@@ -389,7 +389,7 @@ def wait(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
     URL is followed with its own progress and report (`wait_one`).
     """
     if options.batch or len(options.urls) > 1 or options.state is not None:
-        from ._batch import wait_many  # noqa: PLC0415 - it loads asyncio
+        from ._batch import wait_many  # noqa: PLC0415 - only a batch needs it
 
         return wait_many(options, out=out, err=err)
     return wait_one(options, out=out, err=err)
