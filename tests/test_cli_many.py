@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ from taskstatus._cli._main import wait
 from taskstatus._cli._options import WaitOptions
 from taskstatus._cli._output import Lines, Output, Polled, Terminal, output
 from taskstatus._many import Batch
-from taskstatus._policy import BatchPolicy
+from taskstatus._policy import DEADLINE_GRACE, BatchPolicy
 from taskstatus._poll import status_reader
 
 MIXPEEK = vocabulary("mixpeek")
@@ -426,6 +427,29 @@ def drive(
     )
 
 
+def finish(
+    workers: _batch.Workers[str, str], *, every: float = 3600.0
+) -> BaseException | None:
+    """Run the workers in a thread of their own: what run raised, if anything.
+
+    A beat an hour apart: each end must wake the thread that waits in run,
+    not the next beat. So a missing wake-up hangs run, and fails here.
+    """
+    raised: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            workers.run(every=every, beat=lambda: None)
+        except BaseException as error:  # noqa: BLE001 - the test looks at it
+            raised.append(error)
+
+    runner = threading.Thread(target=target)
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive(), "run did not end"
+    return raised[0] if raised else None
+
+
 def ended(workers: _batch.Workers[str, str]) -> list[bool]:
     """Whether each worker is still alive, once stopped."""
     workers.stop(30)
@@ -445,7 +469,7 @@ def test_workers_are_a_fixed_set_that_drive_the_batch_to_its_end() -> None:
 
     keys = [str(n) for n in range(12)]
     workers = drive(keys, call, size=2, answered=answered)
-    workers.run(every=30, beat=lambda: None)
+    assert finish(workers) is None
     assert (sorted(keys * 2), sorted(answered)) == (sorted(asked), sorted(asked))
     assert [False, False] == ended(workers)
     assert seen <= {thread.ident for thread in workers.threads}
@@ -454,27 +478,86 @@ def test_workers_are_a_fixed_set_that_drive_the_batch_to_its_end() -> None:
 def test_a_batch_with_nothing_to_do_starts_no_worker() -> None:
     """No task: run returns at once, and no thread was started."""
     workers = drive([], lambda key: key, size=4)
-    workers.run(every=30, beat=lambda: None)
+    assert finish(workers) is None
     assert [] == workers.threads
+
+
+class Watched:
+    """A batch's clock that counts the times run, not a worker, reads it.
+
+    Run reads it only while a call is in flight, then waits. A call that
+    waits for such a read ends while run waits, so only the wake-up its end
+    sends can end that wait; and a call that starts after one ended is seen
+    only if run was woken for it.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.ticking = False  # when set, each read is a second after the last
+        self.workers: _batch.Workers[str, str] | None = None
+        self._reads_by_run = 0
+        self._calls = 0
+        self._changed = threading.Condition()
+
+    def __call__(self) -> float:
+        """The time, counting a read by run."""
+        workers = self.workers
+        if workers is not None and threading.current_thread() not in workers.threads:
+            with self._changed:
+                self._reads_by_run += 1
+                self._changed.notify_all()
+        self.now += self.ticking
+        return self.now
+
+    def call_started(self) -> None:
+        """Called by a call: wait until run has read the clock once more."""
+        with self._changed:
+            self._calls += 1
+            assert self._changed.wait_for(lambda: self._reads_by_run >= self._calls, 30)
+
+
+def watched_workers(
+    keys: list[str], call: Callable[[str], str], clock: Watched, **options: Any
+) -> _batch.Workers[str, str]:
+    """Workers on ``clock``, which is told who they are."""
+    workers = drive(keys, call, clock=clock, **options)
+    clock.workers = workers
+    return workers
+
+
+def test_each_call_after_a_pause_and_the_last_answer_wake_run() -> None:
+    """Run, which waits for an hour, hears of the second call and of the end."""
+    clock = Watched()
+    asked: list[str] = []
+
+    def call(key: str) -> str:
+        asked.append(key)
+        clock.call_started()
+        if len(asked) == 1:
+            clock.ticking = True  # the next poll comes: nothing in flight till then
+            return "PENDING"
+        return "COMPLETED"
+
+    workers = watched_workers(["a"], call, clock, size=1, timeout=3600)
+    assert finish(workers) is None
+    assert (["a", "a"], [False]) == (asked, ended(workers))
 
 
 def test_a_failing_call_stops_the_batch_and_no_other_call_starts() -> None:
     """The first error ends the batch: BatchError, with the error as its cause."""
     asked: list[str] = []
+    clock = Watched()
 
     def fail(key: str) -> str:
         asked.append(key)
+        clock.call_started()
         raise ConnectionError(key)
 
-    workers = drive(["a", "b", "c"], fail, size=1)
-    with pytest.raises(BatchError) as caught:
-        workers.run(every=30, beat=lambda: None)
-    assert isinstance(caught.value.__cause__, ConnectionError)
-    assert (["a"], {}, ["a", "b", "c"]) == (
-        asked,
-        caught.value.done,
-        list(caught.value.pending),
-    )
+    workers = watched_workers(["a", "b", "c"], fail, clock, size=1, timeout=3600)
+    error = finish(workers)
+    assert isinstance(error, BatchError)
+    assert isinstance(error.__cause__, ConnectionError)
+    assert (["a"], {}, ["a", "b", "c"]) == (asked, error.done, list(error.pending))
     assert [False] == ended(workers)
 
 
@@ -485,32 +568,37 @@ def test_an_exit_in_a_call_is_raised_as_it_is() -> None:
         raise SystemExit(3)
 
     workers = drive(["a"], leave, size=1)
-    with pytest.raises(SystemExit, match="3"):
-        workers.run(every=30, beat=lambda: None)
+    error = finish(workers)
+    assert isinstance(error, SystemExit)
+    assert 3 == error.code
     assert [False] == ended(workers)
 
 
 def test_the_deadline_ends_calls_in_flight_and_their_answers_are_dropped() -> None:
-    """Past the deadline's grace run raises; what comes back later is dropped."""
-    now = [0.0]
+    """At the end of the deadline's grace run raises; later answers are dropped."""
+    clock = Watched()
     both_in_flight = threading.Barrier(2)
     release = threading.Event()
     answered: list[str] = []
 
     def slow(key: str) -> str:
         both_in_flight.wait(30)
-        now[0] = 1000.0  # far past the deadline and its grace
+        if key == "a":
+            clock.call_started()
+            # Run now waits for the grace in real time (0.75 s at most), not
+            # for its beat an hour away; when it looks again, the grace ends.
+            clock.now = 0.25 + DEADLINE_GRACE
         release.wait(30)
         if key == "b":
             raise ConnectionError(key)
         return "COMPLETED"
 
-    workers = drive(
-        ["a", "b"], slow, size=2, clock=lambda: now[0], timeout=10, answered=answered
+    workers = watched_workers(
+        ["a", "b"], slow, clock, size=2, timeout=0.25, answered=answered
     )
-    with pytest.raises(BatchTimeoutError) as caught:
-        workers.run(every=0.01, beat=lambda: None)
-    assert ({}, ["a", "b"]) == (caught.value.done, list(caught.value.pending))
+    error = finish(workers)
+    assert isinstance(error, BatchTimeoutError)
+    assert ({}, ["a", "b"]) == (error.done, list(error.pending))
     release.set()
     assert ([False, False], []) == (ended(workers), answered)
 

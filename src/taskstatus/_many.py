@@ -394,12 +394,12 @@ class Batch(Generic[K, T]):
             return None
         raise self.timeout()
 
-    def give_up_in(self, now: float) -> float:
+    def give_up_in(self, now: float | None = None) -> float:
         """Seconds until the batch gives up on fetches in flight (inf: never).
 
         That is `DEADLINE_GRACE` past the deadline: the last round's calls
         start before then, and poll_many_async cancels what is still in
-        flight then.
+        flight then. ``now`` is on the batch's clock, read if not given.
         """
         remaining = self._deadline.remaining(now)
         return math.inf if remaining is None else remaining + DEADLINE_GRACE

@@ -269,13 +269,11 @@ class Workers(Generic[K, T]):
         *,
         size: int,
         on_answer: Callable[[K, T], object] = lambda _key, _answer: None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._batch = batch
         self._call = call
         self._on_answer = on_answer
         self._size = size
-        self._clock = clock
         self._lock = threading.Lock()
         self._plan = threading.Condition(self._lock)  # workers wait here
         self._end = threading.Condition(self._lock)  # run() waits here
@@ -331,9 +329,9 @@ class Workers(Generic[K, T]):
     def _watch(self, every: float, beat: Callable[[], object]) -> None:
         """Wait, with the lock, until the batch ends or its grace runs out."""
         batch = self._batch
-        beat_at = self._clock() + every
+        beat_at = time.monotonic() + every
         while self._failure is None and not batch.finished:
-            now = self._clock()
+            now = time.monotonic()
             if now >= beat_at:
                 beat()
                 beat_at = now + every
@@ -342,7 +340,7 @@ class Workers(Generic[K, T]):
             # step, which ends at the deadline; with calls in flight, the
             # batch gives up on them at the deadline's grace, and so does this.
             if self._in_flight:
-                give_up_in = batch.give_up_in(now)
+                give_up_in = batch.give_up_in()  # on the batch's own clock
                 if give_up_in <= 0:
                     self._failure = batch.timeout()  # what is in flight is cut
                     return
@@ -372,7 +370,6 @@ class Workers(Generic[K, T]):
                 self._in_flight += 1
                 if self._in_flight == 1:  # run() now watches the grace too
                     self._end.notify()
-                self._plan.notify()  # another idle worker may start a call too
                 (key,) = step.keys
                 lock.release()
                 try:
@@ -388,6 +385,7 @@ class Workers(Generic[K, T]):
                 if batch.finished:
                     self._end.notify()
             else:
-                # None: nothing starts before a call in flight is recorded
-                # (past the deadline's grace, run() ends the batch).
+                # None: nothing starts before a call in flight is recorded,
+                # and the worker that records it plans next (past the
+                # deadline's grace, run() ends the batch).
                 self._plan.wait(step)
