@@ -28,6 +28,7 @@ from helpers import (
     lock_held,
     not_a_board,
     read_only,
+    run_python,
     signalled,
     taskstatus,
 )
@@ -624,6 +625,18 @@ def test_the_heartbeat_beats_while_a_call_is_in_flight() -> None:
     workers.run(every=0.001, beat=beat)
     assert (["a"], [False, False]) == (answered, ended(workers))
     assert beats.count(True) >= 2
+
+
+def test_a_batch_runs_without_asyncio(task_server: ScriptedServer) -> None:
+    """The command's batch runs on its worker threads: no event loop is loaded."""
+    arguments = ["wait", *script_tasks(task_server, "COMPLETED", "FAILED"), *QUICK]
+    code = (
+        "import sys\n"
+        "from taskstatus._cli import main\n"
+        f"code = main({arguments!r})\n"
+        "print(code, 'asyncio' in sys.modules)"
+    )
+    assert "3 False" == run_python(code).splitlines()[-1]  # a partial success
 
 
 def test_demo_many_waits_on_a_batch() -> None:

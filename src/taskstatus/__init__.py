@@ -36,6 +36,7 @@ from ._status import (
     TerminalStatus,
 )
 from ._transition import can_transition, check_transition, merge_status
+from ._version import __version__ as __version__
 
 if TYPE_CHECKING:
     from ._board import TaskBoard, TaskRecord
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
     from ._poll import PollEvent, poll, poll_async
     from ._result import ItemFailure, StatusSummary, TaskResult, summarize
     from ._vocabulary import VOCABULARIES, Vocabulary, vocabulary
-
-    __version__: str
 
 __all__ = [
     "LIFECYCLE_STATUSES",
@@ -134,11 +133,6 @@ if not TYPE_CHECKING:  # pragma: no branch
             value = getattr(import_module(f"taskstatus.{_LAZY[name]}"), name)
             globals()[name] = value  # later lookups skip this function
             return value
-        if name == "__version__":
-            # importlib.metadata is slow to import and rarely asked for.
-            from importlib.metadata import version  # noqa: PLC0415
-
-            return version("taskstatus")
         msg = f"module 'taskstatus' has no attribute {name!r}"
         raise AttributeError(msg)
 

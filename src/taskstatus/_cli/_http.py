@@ -23,11 +23,11 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cache
 from typing import Callable, cast
 
 from .._checks import finite_float
 from .._policy import Deadline, PollPolicy, delay_before_next
+from .._version import __version__
 from ._connections import Connections, Origin, Stopper, Watch
 from ._safe import redact_url, redacted, safe_text
 
@@ -63,12 +63,8 @@ _BAD_HEADER_VALUE = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
-@cache
-def _user_agent() -> str:
-    """``taskstatus/<version>``, read once, on the first request."""
-    from importlib.metadata import version  # noqa: PLC0415 - slow to import
-
-    return f"taskstatus/{version('taskstatus')}"
+USER_AGENT = f"taskstatus/{__version__}"
+"""What each request says of who asks."""
 
 
 class FetchError(Exception):
@@ -360,7 +356,7 @@ class TaskEndpoint:
             origin, target = self._origin, self._target
         else:
             origin, target = _origin(url), _request_target(url)
-        headers = {"Accept": "application/json", "User-Agent": _user_agent()}
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if origin == self._origin:
             headers.update(self._secrets)
         connection, reply = connections.get(

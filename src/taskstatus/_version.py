@@ -1,0 +1,3 @@
+"""The version of taskstatus: written once, here; the build reads it too."""
+
+__version__ = "0.2.0"
