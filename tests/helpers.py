@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import TypeVar, cast
 
 import taskstatus as package
+from taskstatus._many import Batch
+from taskstatus._policy import BatchPolicy
+from taskstatus._poll import status_reader
 
 Server = TypeVar("Server", bound=ThreadingHTTPServer)
 
@@ -426,3 +429,22 @@ def not_a_board(path: Path, make: str) -> str:
         db.execute("CREATE TABLE things (x)")
         db.commit()
     return "is an SQLite file, but not a task board"
+
+
+def status_batch(
+    keys: list[str],
+    policy: BatchPolicy,
+    clock: Callable[[], float],
+    *,
+    many: bool = False,
+) -> Batch[str, str]:
+    """The I/O-free batch of ``keys`` whose answers are status words."""
+    return Batch(
+        keys,
+        policy,
+        many=many,
+        read_status=status_reader(None, policy),
+        on_done=None,
+        on_progress=None,
+        clock=clock,
+    )

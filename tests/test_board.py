@@ -530,6 +530,25 @@ class Service:
         return result
 
 
+def test_a_board_record_is_done_if_settled_or_in_stop_on(
+    board: TaskBoard[str],
+) -> None:
+    """SKIPPED is settled but not in stop_on; PROCESSING is in this stop_on only."""
+    board.update("skipped", "SKIPPED", {"status": "SKIPPED"})
+    board.update("processing", "PROCESSING", {"status": "PROCESSING"})
+    board.update("pending", "PENDING", {"status": "PENDING"})
+    tasks = {"skipped": 0.0, "processing": 0.0, "pending": 0.0, "new": 0.0}
+    service = Service(tasks)
+    result = service.run(
+        board,
+        stop_on={TaskStatus.COMPLETED, TaskStatus.PROCESSING},
+        poll_on={TaskStatus.PENDING, TaskStatus.QUEUED, TaskStatus.IN_PROGRESS},
+    )
+    assert ["pending", "new"] == service.fetched
+    assert {"status": "SKIPPED"} == result["skipped"]
+    assert {"status": "PROCESSING"} == result["processing"]
+
+
 def test_settled_tasks_on_the_board_are_not_polled(board: TaskBoard[str]) -> None:
     """What the board holds as settled is returned without a request."""
     board.update("a", "COMPLETED", {"status": "COMPLETED", "from": "webhook"})

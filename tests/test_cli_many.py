@@ -30,6 +30,7 @@ from helpers import (
     read_only,
     run_python,
     signalled,
+    status_batch,
     taskstatus,
 )
 from taskstatus import (
@@ -45,9 +46,7 @@ from taskstatus._cli import _batch, _board
 from taskstatus._cli._main import wait
 from taskstatus._cli._options import WaitOptions
 from taskstatus._cli._output import Lines, Output, Polled, Terminal, output
-from taskstatus._many import Batch
 from taskstatus._policy import DEADLINE_GRACE, BatchPolicy
-from taskstatus._poll import status_reader
 
 MIXPEEK = vocabulary("mixpeek")
 
@@ -413,15 +412,7 @@ def drive(
 ) -> _batch.Workers[str, str]:
     """Workers over a batch of ``keys`` whose answers are status words."""
     policy = BatchPolicy(initial_delay=0.001, max_delay=0.001, timeout=timeout)
-    batch: Batch[str, str] = Batch(
-        keys,
-        policy,
-        many=False,
-        read_status=status_reader(None, policy),
-        on_done=None,
-        on_progress=None,
-        clock=clock,
-    )
+    batch = status_batch(keys, policy, clock)
     heard = [] if answered is None else answered
     return _batch.Workers(
         batch, call, size=size, on_answer=lambda key, _answer: heard.append(key)
@@ -634,7 +625,7 @@ def test_a_batch_runs_without_asyncio(task_server: ScriptedServer) -> None:
         "import sys\n"
         "from taskstatus._cli import main\n"
         f"code = main({arguments!r})\n"
-        "print(code, 'asyncio' in sys.modules)"
+        "print(int(code), 'asyncio' in sys.modules)"
     )
     assert "3 False" == run_python(code).splitlines()[-1]  # a partial success
 

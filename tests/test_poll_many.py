@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import status_batch
 from taskstatus import (
     SETTLED_STATUSES,
     BatchError,
@@ -25,6 +26,7 @@ from taskstatus import (
     poll_many_async,
     vocabulary,
 )
+from taskstatus._many import Call
 from taskstatus._policy import DEADLINE_GRACE
 from taskstatus.testing import FakeClock
 
@@ -640,6 +642,97 @@ def test_async_an_on_done_error_waits_for_the_answers_beside_it() -> None:
         )
     assert "a" == str(cause_of(caught.value, LookupError))
     assert (["a", "b"], ["a", "b"]) == (seen, list(caught.value.done))
+
+
+class Steps:
+    """A `Batch` on a clock set by hand: calls taken and answered at given times."""
+
+    def __init__(self, keys: list[str], *, many: bool = True, **policy: Any) -> None:
+        self.now = 0.0
+        options = BatchPolicy(jitter=False, **policy)
+        self.batch = status_batch(keys, options, lambda: self.now, many=many)
+
+    def step(self, when: float) -> Call[str] | float | None:
+        """What the batch says to do at ``when``."""
+        self.now = when
+        return self.batch.next_step()
+
+    def call(self, when: float) -> Call[str]:
+        """The call the batch plans at ``when`` (there must be one)."""
+        step = self.step(when)
+        assert isinstance(step, Call), step
+        return step
+
+    def answer(self, call: Call[str], when: float, **statuses: str) -> None:
+        """Record, at ``when``, each task's status (PENDING unless named)."""
+        self.now = when
+        answers = {key: statuses.get(key, "PENDING") for key in call.keys}
+        self.batch.record(call.keys, answers, call.started)
+
+
+def test_the_rate_is_spaced_from_when_a_late_call_really_starts() -> None:
+    """A call taken late counts from then: the next one waits the spacing."""
+    steps = Steps(["a", "b", "c"], many=False, rate=1)
+    first = steps.call(0.0)
+    assert (["a"], 0.0) == (first.keys, first.started)
+    second = steps.call(5.0)  # the caller comes back late: b is long due
+    assert (["b"], 5.0) == (second.keys, second.started)
+    assert 1.0 == steps.step(5.0)  # c: a second after b, not after a
+
+
+@pytest.mark.parametrize(
+    ("answered", "polled", "rides"),
+    [(0.0, 0.0, True), (0.5, 0.0, False), (0.0, 0.5, False)],
+)
+def test_a_task_rides_along_within_initial_delay_if_rested_as_long(
+    answered: float, polled: float, rides: bool
+) -> None:
+    """At the bounds: due exactly initial_delay later, rested exactly as long."""
+    steps = Steps(["a", "b", "c"], initial_delay=2, max_delay=2, max_batch=2)
+    first = steps.call(0.0)
+    second = steps.call(polled)
+    assert (["a", "b"], ["c"]) == (first.keys, second.keys)
+    steps.answer(first, 0.0, b="COMPLETED")  # a is due at 2
+    steps.answer(second, 2.0 + answered)  # c is due at 4 (or 4.5)
+    # At 2, c is due within initial_delay (exactly 2 s counts) and has
+    # rested as long since its poll (exactly 2 s counts): it rides along.
+    assert (["a", "c"] if rides else ["a"]) == steps.call(2.0).keys
+
+
+def test_the_last_round_asks_the_tasks_rested_and_not_in_flight() -> None:
+    """At the deadline: rested exactly initial_delay counts; in flight does not."""
+    steps = Steps(
+        ["a", "b", "c"], initial_delay=2, max_delay=2, max_batch=1, timeout=10
+    )
+    for _ in range(3):
+        steps.answer(steps.call(0.0), 0.0)  # each due at 2
+    steps.answer(steps.call(8.0), 8.0)  # a: polled at 8
+    steps.answer(steps.call(8.5), 8.5)  # b: polled at 8.5
+    in_flight = steps.call(8.5)  # c: polled long ago, now in flight
+    assert ["c"] == in_flight.keys
+    assert ["a"] == steps.call(10.0).keys  # a rested 2 s: the last round
+    assert steps.step(10.0) is None  # nothing else: b rested 1.5 s only
+
+
+def test_no_last_round_call_starts_when_its_grace_is_over() -> None:
+    """At deadline + DEADLINE_GRACE exactly, the round's remaining calls are off."""
+    steps = Steps(["a", "b"], initial_delay=1, max_delay=1, max_batch=1, timeout=10)
+    for _ in range(2):
+        steps.answer(steps.call(0.0), 0.0)
+    assert ["a"] == steps.call(10.0).keys  # the last round: a, then b
+    assert steps.step(10.0 + DEADLINE_GRACE) is None  # b is not asked: a is out
+
+
+def test_with_a_rate_the_last_round_waits_for_no_one() -> None:
+    """At the deadline, a call the rate does not allow yet is not made at all."""
+    steps = Steps(
+        ["a", "b"], initial_delay=1, max_delay=1, max_batch=1, rate=1, timeout=10
+    )
+    steps.answer(steps.call(0.0), 0.0)  # a
+    steps.answer(steps.call(1.0), 1.0)  # b, a second later
+    steps.answer(steps.call(9.5), 9.5)  # a again, late
+    with pytest.raises(BatchTimeoutError):  # b would be 0.5 s after a
+        steps.step(10.0)
 
 
 def test_async_max_in_flight_is_checked() -> None:
