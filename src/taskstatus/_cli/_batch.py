@@ -268,7 +268,7 @@ class Workers(Generic[K, T]):
         call: Callable[[K], T],
         *,
         size: int,
-        on_answer: Callable[[K, T], object] = lambda _key, _answer: None,
+        on_answer: Callable[[K, T], object],
     ) -> None:
         self._batch = batch
         self._call = call
