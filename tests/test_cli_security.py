@@ -457,6 +457,31 @@ def test_redaction_keeps_urls_without_secrets() -> None:
     assert "(an unreadable URL)" == redact_url("http://[::1")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://me:pw\uff20api.example/t/1",  # a full-width @ that urllib refuses
+        "http://::1]/t/1",  # a closing bracket alone
+        "http://[::1/t/1",
+    ],
+)
+def test_redaction_names_what_urllib_cannot_read(url: str) -> None:
+    """No URL without an "@" or "=" skips the check urllib makes of its host."""
+    assert "(an unreadable URL)" == redact_url(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("HTTP://api.example/t/1?", "http://api.example/t/1"),
+        ("https://me@api.example/t/1?", "https://***@api.example/t/1"),
+    ],
+)
+def test_redaction_spells_urls_as_urllib_does(url: str, shown: str) -> None:
+    """With secrets or without, a URL is shown in one spelling: urllib's."""
+    assert shown == redact_url(url)
+
+
 # --- safe text ------------------------------------------------------------
 
 

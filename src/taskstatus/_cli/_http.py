@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.utils
+import functools
 import http.client
 import json
 import re
@@ -199,12 +200,19 @@ def task_key(text: str) -> str:
     Raises:
         ValueError: As `prepare_url`.
     """
-    return _key(prepare_url(text))
+    return _prepared(text)[1]
 
 
-def _key(prepared: str) -> str:
-    """`task_key` of a URL `prepare_url` made already."""
-    return redacted(_normal_form(prepared))
+@functools.cache
+def _prepared(text: str) -> tuple[str, str]:
+    """`prepare_url` of ``text``, and its `task_key`: worked out once a URL.
+
+    A batch needs both twice, to check its file for repeats and to make its
+    endpoints: tens of microseconds a URL, a second and more for 100,000.
+    The endpoints hold these strings anyway, so keeping them costs nothing.
+    """
+    prepared = prepare_url(text)
+    return prepared, redacted(_normal_form(prepared))
 
 
 def check_header(name: str, value: str) -> None:
@@ -225,7 +233,10 @@ def check_header(name: str, value: str) -> None:
 
 
 def _origin(url: str) -> Origin:
-    parts = urllib.parse.urlsplit(url)
+    return _origin_of(urllib.parse.urlsplit(url))
+
+
+def _origin_of(parts: urllib.parse.SplitResult) -> Origin:
     default = 443 if parts.scheme == "https" else 80
     return parts.scheme, parts.hostname or "", parts.port or default
 
@@ -276,15 +287,14 @@ class TaskEndpoint:
         *,
         connections: Connections | None = None,
     ) -> None:
-        prepared = prepare_url(url)
+        prepared, self.key = _prepared(url)
         parts = urllib.parse.urlsplit(prepared)
-        self.key = _key(prepared)
         self.shown = redact_url(prepared)
         self.url = urllib.parse.urlunsplit(
             parts._replace(netloc=parts.netloc.rpartition("@")[2])
         )
-        self._origin = _origin(self.url)
-        self._target = _request_target(self.url)
+        self._origin = _origin_of(parts)
+        self._target = _target_of(parts)
         self._connections = connections
         secrets: dict[str, str] = {}
         if parts.username is not None:
@@ -408,7 +418,10 @@ def _read_capped(reply: http.client.HTTPResponse, cap: int) -> bytes:
 
 def _request_target(url: str) -> str:
     """The path and query of ``url``, as the request line carries them."""
-    parts = urllib.parse.urlsplit(url)
+    return _target_of(urllib.parse.urlsplit(url))
+
+
+def _target_of(parts: urllib.parse.SplitResult) -> str:
     path = parts.path or "/"
     return f"{path}?{parts.query}" if parts.query else path
 

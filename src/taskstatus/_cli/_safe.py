@@ -7,6 +7,7 @@ line the command prints goes through `safe_text` or `redact_url` first.
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 
 from .._errors import shown_word
@@ -36,6 +37,8 @@ CREDENTIAL_NAMES = frozenset({"sig", "pwd", "pw", "pass", "code"})
 (``code`` is OAuth's authorization code)."""
 
 REDACTED = "***"
+
+_MAY_HIDE_SECRETS = re.compile(r"[@=\[\]]|[^\x00-\x7f]")
 
 
 def safe_text(text: str, limit: int = MAX_SHOWN_TEXT_LENGTH) -> str:
@@ -82,6 +85,11 @@ def redacted(url: str) -> str:
     redacted alike. Nothing is cut or escaped: this is also the form in
     which ``--state`` keeps a URL on disk.
     """
+    if _MAY_HIDE_SECRETS.search(url) is None:
+        # Most URLs: a secret needs an "@" or an "=", and urllib refuses only
+        # brackets and non-ASCII look-alikes (a full-width "@" among them).
+        # What is left to do is urllib's spelling (a lower-case scheme...).
+        return urllib.parse.urlunsplit(urllib.parse.urlsplit(url))
     try:
         parts = urllib.parse.urlsplit(url)
     except ValueError:  # such as an unclosed [ in the host
