@@ -324,11 +324,17 @@ def test_a_board_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
         TaskBoard.open(tmp_path / "no" / "such" / "folder" / "jobs.db")
 
 
+_PENDING = (TaskStatus.PENDING, None)
+
+
 def test_durable_keys_are_strings_and_results_json(tmp_path: Path) -> None:
     """The file holds string keys and JSON results; others are refused."""
     with TaskBoard.open(tmp_path / "jobs.db") as board:
         with pytest.raises(TypeError, match="keys of a durable board must be strings"):
             board.update(7, "PENDING")  # type: ignore[arg-type]
+        mixed: dict[Any, tuple[TaskStatus, None]] = {"a": _PENDING, 7: _PENDING}
+        with pytest.raises(TypeError, match="keys of a durable board must be strings"):
+            board.merge(mixed)
         with pytest.raises(ValueError, match="must be JSON data"):
             board.update("a", "PENDING", {1, 2})
         assert board.get("a") is None  # nothing half-written
@@ -1462,6 +1468,78 @@ def test_an_update_with_no_waiter_notifies_nobody() -> None:
     board.update("a", "PENDING")
     board.merge({"a": (TaskStatus.COMPLETED, None)})
     assert 0 == counting.notified
+
+
+def test_a_waiter_that_returned_is_not_notified_again() -> None:
+    """Once wait() returns, updates notify nobody: the waiters are counted."""
+    board: TaskBoard[str] = TaskBoard()
+    board.update("a", "IN_PROGRESS")
+    waiter = threading.Thread(target=board.wait, args=(["a"],), daemon=True)
+    waiter.start()
+    started = time.monotonic()
+    while not board._waiting and time.monotonic() - started < 30:  # pyright: ignore[reportPrivateUsage]
+        time.sleep(0.001)  # until the waiter waits: no verdict on speed
+    board.update("a", "COMPLETED")
+    waiter.join(30)
+    assert not waiter.is_alive()
+    counting = CountingCondition(board._changed)  # pyright: ignore[reportPrivateUsage]
+    board._changed = counting  # type: ignore[assignment]
+    board.update("b", "PENDING")
+    assert 0 == counting.notified
+
+
+def test_an_update_that_changes_nothing_wakes_nobody(board: TaskBoard[str]) -> None:
+    """Waiters are woken by changes only: a repeated or losing report is none."""
+    wakes: list[None] = []
+    board._watchers.add(lambda: wakes.append(None))  # pyright: ignore[reportPrivateUsage]
+    assert board.update("a", "IN_PROGRESS")
+    assert 1 == len(wakes)
+    assert not board.update("a", "IN_PROGRESS")  # the same report again
+    assert not board.update("a", "PENDING")  # loses to IN_PROGRESS
+    board.add(["a"])  # known already
+    assert 1 == len(wakes)
+    assert board.update("a", "COMPLETED")
+    assert 2 == len(wakes)
+    board.merge({"a": (TaskStatus.FAILED, None)})  # terminal already: no change
+    assert 2 == len(wakes)
+    board.merge({"a": (TaskStatus.FAILED, None), "b": (TaskStatus.PENDING, None)})
+    assert 3 == len(wakes)
+
+
+def test_wait_async_looks_again_once_a_change() -> None:
+    """Each change wakes an async waiter once; it looks, and sleeps again."""
+    board: TaskBoard[str] = TaskBoard()
+    board.update("a", "PENDING")
+    looks: list[object] = []
+    finished = board._finished  # pyright: ignore[reportPrivateUsage]
+
+    def looking(*args: Any) -> Any:
+        looks.append(None)
+        return finished(*args)
+
+    board._finished = looking  # type: ignore[method-assign, assignment]
+
+    async def scenario() -> dict[str, TaskRecord]:
+        waiting = asyncio.ensure_future(board.wait_async(["a"], timeout=30))
+        for _ in range(10):  # turns of the loop, not time: the waiter waits
+            await asyncio.sleep(0)
+        board.update("b", "PENDING")  # a change, but not the one awaited
+        for _ in range(10):
+            await asyncio.sleep(0)
+        board.update("a", "COMPLETED")
+        return await waiting
+
+    assert TaskStatus.COMPLETED == asyncio.run(scenario())["a"].status
+    assert 3 == len(looks)  # at the start, after "b", after "a"
+
+
+def test_waiting_for_a_key_the_board_cannot_hold_is_refused(tmp_path: Path) -> None:
+    """A durable board names a key that is not a string, in wait and wait_async."""
+    with TaskBoard.open(tmp_path / "jobs.db") as board:
+        with pytest.raises(TypeError, match="keys of a durable board must be strings"):
+            board.wait([7], timeout=5)  # type: ignore[list-item]
+        with pytest.raises(TypeError, match="keys of a durable board must be strings"):
+            asyncio.run(board.wait_async([7], timeout=5))  # type: ignore[list-item]
 
 
 def test_no_watcher_is_left_after_wait_async(board: TaskBoard[str]) -> None:

@@ -239,12 +239,14 @@ class TaskBoard(Generic[K]):
         self.close()
 
     def add(self, keys: Iterable[K]) -> None:
-        """Register tasks that are not on the board yet, as UNKNOWN."""
+        """Register tasks that are not on the board yet, as UNKNOWN.
+
+        A task on the board already is left as it is: an UNKNOWN update only
+        ever creates a record (`merged_record`).
+        """
         listed = list(keys)
         self.check_keys(listed)
-        self._change(
-            dict.fromkeys(listed, (TaskStatus.UNKNOWN, None, None)), only_new=True
-        )
+        self._change(dict.fromkeys(listed, (TaskStatus.UNKNOWN, None)))
 
     def update(
         self,
@@ -389,10 +391,7 @@ class TaskBoard(Generic[K]):
         self, updates: Mapping[K, tuple[TaskStatus, object]]
     ) -> dict[K, TaskRecord]:
         """Merge many updates in one transaction; return every key's record."""
-        return self._change(
-            {key: (status, result, None) for key, (status, result) in updates.items()},
-            keep_all=True,
-        )
+        return self._change(updates)
 
     def check_keys(self, keys: Iterable[K]) -> None:
         """Raise TypeError if the board cannot hold one of ``keys``."""
@@ -402,33 +401,27 @@ class TaskBoard(Generic[K]):
     # --- inside -----------------------------------------------------------
 
     def _change(
-        self,
-        updates: Mapping[K, tuple[TaskStatus, object, Version | None]],
-        *,
-        only_new: bool = False,
-        keep_all: bool = False,
+        self, updates: Mapping[K, tuple[TaskStatus, object]]
     ) -> dict[K, TaskRecord]:
-        """Apply updates in one transaction; return the changed records.
+        """Apply updates (without versions) in one transaction.
 
-        With ``keep_all``, every record of the updated keys is returned.
+        Returns:
+            The record of every updated key after the transaction.
         """
-        for key, (_, result, version) in updates.items():
+        for key, (_, result) in updates.items():
             self._store.check(key)
-            _check_version(version)
             if result is not None:
                 check_result(key, result)
         stamp = time.time()
         with self._lock:
             with self._store.transaction(list(updates)) as records:
-                changed: dict[K, TaskRecord] = {}
-                for key, (status, result, version) in updates.items():
-                    current = records.get(key)
-                    if only_new and current is not None:
-                        continue
-                    new = merged_record(current, status, result, version, stamp)
+                changed = False
+                for key, (status, result) in updates.items():
+                    new = merged_record(records.get(key), status, result, None, stamp)
                     if new is not None:
-                        records[key] = changed[key] = new
-                kept = dict(records) if keep_all else changed
+                        records[key] = new
+                        changed = True
+                kept = dict(records)
             if changed:
                 self._wake()
         return kept
