@@ -7,7 +7,6 @@ saw, not what the client claims.
 
 from __future__ import annotations
 
-import http.client
 import importlib.metadata
 import json
 import select
@@ -17,15 +16,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pytest
 import trustme
 
 from helpers import FAST, Reply, ScriptedServer, redirect, serving, taskstatus
 from taskstatus._cli import _connections, _http
-from taskstatus._cli._connections import Connections, Watch, readable
+from taskstatus._cli._connections import Connections, Exchange, Lent, TimeUp, readable
 from taskstatus._cli._http import FetchError, TaskEndpoint
+from taskstatus.testing import FakeClock
 
 
 @pytest.fixture
@@ -243,14 +243,26 @@ def _origin(server: ScriptedServer) -> _connections.Origin:
     return ("http", "127.0.0.1", server.server_address[1])
 
 
-def _get(
-    connections: Connections, server: ScriptedServer, watch: Watch
-) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
-    connection, response = connections.get(
-        _origin(server), "/", {}, watch=watch, time_limit=10
-    )
-    response.read()
-    return connection, response
+def _exchange(server: ScriptedServer, *, time_limit: float = 10) -> Exchange:
+    deadline = time.monotonic() + time_limit
+    return Exchange(_origin(server), "/", {}, deadline, 1000)
+
+
+def _outcome(connections: Connections, outcome: list[object]) -> object:
+    """Move the connections until an exchange's outcome is in."""
+    while not outcome:
+        connections.step(None)
+    return outcome[0]
+
+
+def _lend(connections: Connections, server: ScriptedServer) -> Lent:
+    """One exchange to ``server``: its response, read, and its connection lent."""
+    outcome: list[object] = []
+    connections.start(_exchange(server), outcome.append)
+    lent = _outcome(connections, outcome)
+    assert isinstance(lent, Lent)
+    lent.response.read()
+    return lent
 
 
 def test_the_limit_closes_the_connection_idle_longest(
@@ -259,53 +271,51 @@ def test_the_limit_closes_the_connection_idle_longest(
     """With a limit of one, another origin's request closes the idle one."""
     connections = Connections(limit=1)
     for server in (kept, other_kept, kept):
-        watch = Watch(10)
-        connection, response = _get(connections, server, watch)
-        connections.done(_origin(server), connection, response, watch=watch, keep=True)
-        watch.stop()
+        _lend(connections, server).give_back(keep=True)
     connections.close()
     assert (2, 1) == (kept.connections, other_kept.connections)
 
 
-def test_the_limit_makes_a_request_wait_for_a_connection(
+def test_the_limit_makes_an_exchange_wait_for_a_connection(
     kept: ScriptedServer,
 ) -> None:
-    """With every connection in use, a request waits for one to be handed back."""
+    """With every connection in use, an exchange waits for one to be handed back."""
     connections = Connections(limit=1)
-    watch = Watch(10)
-    connection, response = _get(connections, kept, watch)
-    results: list[object] = []
-
-    def second() -> None:
-        other = Watch(10)
-        theirs, reply = _get(connections, kept, other)
-        results.append(reply.status)
-        connections.done(_origin(kept), theirs, reply, watch=other, keep=True)
-        other.stop()
-
-    thread = threading.Thread(target=second)
-    thread.start()
-    # The second request is waiting once it sits in the condition's queue.
-    while not connections._condition._waiters:  # type: ignore[attr-defined]
-        time.sleep(0.01)
-    assert [] == results
-    connections.done(_origin(kept), connection, response, watch=watch, keep=True)
-    watch.stop()
-    thread.join(10)
+    lent = _lend(connections, kept)
+    second: list[object] = []
+    connections.start(_exchange(kept), second.append)
+    connections.step(0.05)
+    assert [] == second
+    lent.give_back(keep=True)  # handed on, not reopened
+    reply = _outcome(connections, second)
+    assert isinstance(reply, Lent)
+    assert 200 == reply.response.status
     connections.close()
-    assert [200] == results
-    assert (2, 1) == (len(kept.seen), kept.connections)  # handed on, not reopened
+    assert (2, 1) == (len(kept.seen), kept.connections)
 
 
-def test_a_connection_handed_back_after_close_is_closed(kept: ScriptedServer) -> None:
-    """close() ends the idle connections and each one still in use, when done."""
+def test_an_exchange_waiting_past_its_deadline_fails(kept: ScriptedServer) -> None:
+    """No connection free before the deadline: the exchange fails, nothing is sent."""
+    connections = Connections(limit=1)
+    lent = _lend(connections, kept)
+    waiting: list[object] = []
+    connections.start(_exchange(kept, time_limit=0.01), waiting.append)
+    assert isinstance(_outcome(connections, waiting), TimeUp)
+    lent.give_back(keep=True)
+    connections.close()
+    assert 1 == len(kept.seen)
+
+
+def test_closed_connections_take_nothing_more(kept: ScriptedServer) -> None:
+    """After close(), a connection handed back is closed; a new exchange fails."""
     connections = Connections(limit=2)
-    watch = Watch(10)
-    connection, response = _get(connections, kept, watch)
+    lent = _lend(connections, kept)
     connections.close()
-    connections.done(_origin(kept), connection, response, watch=watch, keep=True)
-    watch.stop()
-    assert connection.sock is None
+    lent.give_back(keep=True)
+    assert lent.connection.sock is None
+    later: list[object] = []
+    connections.start(_exchange(kept), later.append)
+    assert isinstance(later[0], ConnectionAbortedError)
 
 
 def test_a_connection_with_tls_bytes_waiting_is_not_quiet(tmp_path: Path) -> None:
@@ -326,8 +336,9 @@ def test_a_connection_with_tls_bytes_waiting_is_not_quiet(tmp_path: Path) -> Non
     shake.start()
     client.do_handshake()
     shake.join(10)
+    origin = ("https", "localhost", 443)
     with client, server:
-        connection = http.client.HTTPConnection("localhost")
+        connection = _connections._Connection(origin)
         connection.sock = client
         server.sendall(b"answer")  # read with the session tickets before it
         assert b"answer" == client.recv(6)
@@ -336,7 +347,7 @@ def test_a_connection_with_tls_bytes_waiting_is_not_quiet(tmp_path: Path) -> Non
         assert b"u" == client.recv(1)
         assert client.pending()  # the rest is in the TLS layer, not the socket
         assert not _connections._quiet(connection)
-    assert not _connections._quiet(http.client.HTTPConnection("localhost"))
+    assert not _connections._quiet(_connections._Connection(origin))
 
 
 @pytest.mark.parametrize("has_poll", [True, False], ids=["poll", "select"])
@@ -356,35 +367,21 @@ def test_several_idle_connections_to_one_origin(
 ) -> None:
     """Idle connections are kept per origin, and closed oldest first."""
     connections = Connections(limit=2)
-    here = _origin(kept)
-    watches = [Watch(10), Watch(10)]
-    both = [_get(connections, kept, watch) for watch in watches]  # two at once
-    for (connection, response), watch in zip(both, watches):
-        connections.done(here, connection, response, watch=watch, keep=True)
+    outcomes: list[object] = []
+    for _ in range(2):  # two at once
+        connections.start(_exchange(kept), outcomes.append)
+    while len(outcomes) < 2:
+        connections.step(None)
+    for lent in outcomes:
+        assert isinstance(lent, Lent)
+        lent.response.read()
+        lent.give_back(keep=True)
     for server in (kept, other_kept, kept):  # the last one needs no new one
-        watch = Watch(10)
-        connection, response = _get(connections, server, watch)
-        connections.done(_origin(server), connection, response, watch=watch, keep=True)
-        watches.append(watch)
-    for watch in watches:
-        watch.stop()
+        _lend(connections, server).give_back(keep=True)
     connections.close()
     assert (4, 2) == (len(kept.seen), kept.connections)
     assert (1, 1) == (len(other_kept.seen), other_kept.connections)
     assert kept.most_open_connections + other_kept.most_open_connections <= 3
-
-
-def test_a_watch_fired_after_its_request_cuts_nothing() -> None:
-    """A deadline that comes after the request ended leaves its socket alone."""
-    ours, theirs = socket.socketpair()
-    with ours, theirs:
-        watch = Watch(60)
-        watch.watch(ours)
-        watch.stop()
-        watch.fire()
-        assert not watch.fired
-        theirs.sendall(b"x")
-        assert b"x" == ours.recv(1)
 
 
 def test_requests_name_the_client(kept: ScriptedServer) -> None:
@@ -436,3 +433,309 @@ def test_nesting_is_refused_just_past_its_limit(
             endpoint.get_json(time_limit=10)
     else:
         assert "COMPLETED" == cast("dict[str, str]", _fetch(endpoint)[0])["status"]
+
+
+# --- the loop: framing, looking up, connecting ----------------------------
+
+_PENDING = b'{"status": "PENDING"}'
+
+
+def _head(*lines: str) -> bytes:
+    return ("\r\n".join(["HTTP/1.1 200 OK", *lines]) + "\r\n\r\n").encode()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        + _head(f"Content-Length: {len(_PENDING)}")
+        + _PENDING,
+        _head("Transfer-Encoding: chunked")
+        + b"5;x=y\r\n"
+        + _PENDING[:5]
+        + b"\r\n%x\r\n" % (len(_PENDING) - 5)
+        + _PENDING[5:]
+        + b"\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        _head() + _PENDING,  # the body ends where the server closes
+    ],
+    ids=["100 Continue first", "chunked, with trailers", "ended by the close"],
+)
+@pytest.mark.parametrize("drip", [0.0, 0.0005], ids=["at once", "dripped"])
+def test_responses_are_framed_however_they_come(
+    task_server: ScriptedServer, raw: bytes, drip: float
+) -> None:
+    """Each framing HTTP/1.1 allows is read whole, at once or byte by byte."""
+    task_server.script(Reply(raw=raw, drip=drip))
+    assert [{"status": "PENDING"}] == _fetch(TaskEndpoint(task_server.url))
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"NOT HTTP AT ALL\r\n\r\n",
+        _head("Transfer-Encoding: chunked") + b"zz\r\n" + _PENDING + b"\r\n0\r\n\r\n",
+    ],
+    ids=["a bad head", "a bad chunk size"],
+)
+def test_broken_framing_is_a_transient_failure(
+    task_server: ScriptedServer, raw: bytes
+) -> None:
+    """Framing http.client refuses is an error it names, and worth a retry."""
+    task_server.script(Reply(raw=raw))
+    with pytest.raises(FetchError, match=r"connection to .* failed") as caught:
+        _fetch(TaskEndpoint(task_server.url))
+    assert caught.value.transient
+
+
+def test_request_heads_name_the_host_as_http_client_does() -> None:
+    """The Host header: brackets around IPv6, the port unless it is the default."""
+    for origin, host in [
+        (("http", "::1", 80), "[::1]"),
+        (("https", "h.example", 443), "h.example"),
+        (("https", "h.example", 80), "h.example:80"),
+    ]:
+        head = _connections._request_bytes(Exchange(origin, "/t?a=1", {}, 0.0, 0))
+        assert head.startswith(f"GET /t?a=1 HTTP/1.1\r\nHost: {host}\r\n".encode())
+        assert head.endswith(b"Accept-Encoding: identity\r\n\r\n")
+
+
+def test_a_host_name_is_looked_up_and_each_address_tried(
+    kept: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off the loop's thread; an address refused at once or later, the next one."""
+    port = kept.server_address[1]
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nobody listens on
+    addresses = [
+        ("255.255.255.255", port),  # refused by the system at once
+        closed.getsockname(),  # refused by the peer
+        ("127.0.0.1", port),
+    ]
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: str, *args: Any, **options: Any) -> object:
+        if host != "tasks.test":
+            return real(host, *args, **options)
+        if options.get("flags"):  # the check for an IP address
+            raise socket.gaierror(socket.EAI_NONAME, "not an address")
+        looked_up.append(threading.current_thread().name)
+        stream = (socket.AF_INET, socket.SOCK_STREAM, 6, "")
+        return [(*stream, address) for address in addresses]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    connections = Connections()
+    endpoint = TaskEndpoint(f"http://tasks.test:{port}/", connections=connections)
+    with closed:
+        assert [{"status": "COMPLETED"}] * 2 == _fetch(endpoint, 2)
+    connections.close()
+    assert 1 == len(looked_up)
+    assert threading.main_thread().name not in looked_up
+    assert (2, 1) == (len(kept.seen), kept.connections)
+
+
+def test_a_name_that_cannot_be_looked_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lookup's failure is the request's: no such host, for good."""
+
+    def getaddrinfo(*_: object, **__: object) -> object:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    connections = Connections()
+    endpoint = TaskEndpoint("http://nowhere.test/", connections=connections)
+    for _ in range(2):  # each new connection looks up anew
+        with pytest.raises(FetchError, match="cannot resolve the host") as caught:
+            endpoint.get_json(time_limit=10)
+        assert not caught.value.transient
+    connections.close()
+
+
+def test_a_lookup_that_ends_too_late_is_ignored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request still looking up at its deadline ends; the lookup is let go."""
+    release = threading.Event()
+    helpers: list[threading.Thread] = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: str, *args: Any, **options: Any) -> object:
+        if options.get("flags"):
+            raise socket.gaierror(socket.EAI_NONAME, "not an address")
+        helpers.append(threading.current_thread())
+        assert release.wait(30)
+        return real("127.0.0.1", *args)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    connections = Connections()
+    endpoint = TaskEndpoint("http://slow.test:9/", connections=connections)
+    with pytest.raises(FetchError, match=r"no complete response .* in time"):
+        endpoint.get_json(time_limit=0.01)
+    [helper] = helpers
+    assert _connections.LOOK_UP_THREAD == helper.name
+    release.set()
+    helper.join(30)
+    assert connections._looked_up  # told, and not yet heard
+    connections.step(0)
+    assert not connections._looked_up  # heard, and let go
+    connections.close()
+    assert not connections._open
+
+
+def test_a_task_failing_on_the_loop_hears_its_error(kept: ScriptedServer) -> None:
+    """spawn(): an exchange's error goes into the task, whose end says it."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    with closed:
+        url = "http://{}:{}/".format(*closed.getsockname())
+        connections = Connections()
+        ended: list[tuple[object, Exception | None]] = []
+        connections.spawn(
+            TaskEndpoint(url).fetching(10),
+            lambda value, error: ended.append((value, error)),
+        )
+        while not ended:
+            connections.step(None)
+        connections.close()
+    [(value, error)] = ended
+    assert value is None
+    assert isinstance(error, FetchError)
+    assert "connection refused" in str(error)
+
+
+def _closed_by_the_server(connection: _connections._Connection) -> None:
+    """Wait until the server's close of ``connection`` has arrived."""
+    assert connection.sock is not None
+    for _ in range(3000):
+        if readable(connection.sock):
+            return
+        time.sleep(0.01)
+    pytest.fail("the server did not close the connection")
+
+
+@pytest.mark.parametrize("idle_to_it", [1, 2])
+def test_an_idle_connection_the_server_closes_is_dropped_at_once(
+    kept: ScriptedServer, other_kept: ScriptedServer, idle_to_it: int
+) -> None:
+    """While the loop runs for others, an idle connection's close is seen."""
+    kept.script(*["PENDING"] * (idle_to_it - 1), Reply({}, hang_up=True))
+    connections = Connections(limit=3)
+    lent = [_lend(connections, kept) for _ in range(idle_to_it)]  # one each
+    for each in lent:
+        each.give_back(keep=True)
+    closed = lent[-1].connection
+    _closed_by_the_server(closed)
+    _lend(connections, other_kept).give_back(keep=True)
+    assert closed.sock is None
+    assert idle_to_it - 1 == len(connections._idle.get(_origin(kept), []))
+    connections.close()
+
+
+def test_a_lent_connection_the_server_closes_is_seen_once_handed_back(
+    kept: ScriptedServer, other_kept: ScriptedServer
+) -> None:
+    """The loop stops watching a lent connection meanwhile: no busy loop."""
+    kept.script(Reply({}, hang_up=True))
+    connections = Connections(limit=2)
+    lent = _lend(connections, kept)
+    _closed_by_the_server(lent.connection)
+    _lend(connections, other_kept).give_back(keep=True)  # sees the close
+    assert 0 == lent.connection.events
+    lent.give_back(keep=True)  # kept, and watched again
+    _lend(connections, other_kept).give_back(keep=True)
+    assert lent.connection.sock is None
+    assert _origin(kept) not in connections._idle
+    connections.close()
+
+
+def test_a_waiting_exchange_waits_on_while_the_limit_holds(
+    kept: ScriptedServer, other_kept: ScriptedServer
+) -> None:
+    """One connection freed, two exchanges waiting: the first takes it."""
+    connections = Connections(limit=1)
+    lent = _lend(connections, kept)
+    first: list[object] = []
+    second: list[object] = []
+    connections.start(_exchange(other_kept), first.append)
+    connections.start(_exchange(kept), second.append)
+    lent.give_back(keep=False)
+    reply = _outcome(connections, first)
+    assert isinstance(reply, Lent)
+    assert [] == second
+    reply.response.read()
+    reply.give_back(keep=True)
+    assert isinstance(_outcome(connections, second), Lent)
+    connections.close()
+
+
+def test_deadlines_of_ended_exchanges_do_not_pile_up(
+    kept: ScriptedServer, other_kept: ScriptedServer
+) -> None:
+    """200 requests behind one that hangs: the deadlines kept stay few."""
+    kept.script(Reply({}, hang=60))
+    connections = Connections(limit=2)
+    hanging: list[object] = []
+    connections.start(_exchange(kept, time_limit=5), hanging.append)
+    endpoint = TaskEndpoint(other_kept.url, connections=connections)
+    _fetch(endpoint, 200)  # each with a later deadline than the one hanging
+    assert len(connections._deadlines) <= 64 + 2 * 2
+    connections.close()
+
+
+def test_a_request_the_server_never_reads_ends_at_its_deadline() -> None:
+    """A request too large for the sockets' buffers waits to be sent, in time."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()  # connections are made, and never read
+        url = "http://{}:{}/".format(*listening.getsockname())
+        endpoint = TaskEndpoint(url, [("X-Big", "x" * 64_000_000)])
+        with pytest.raises(FetchError, match=r"no complete response .* in time"):
+            endpoint.get_json(time_limit=0.5)
+
+
+def test_a_large_body_over_tls_is_read_whole(
+    tls_server: tuple[ScriptedServer, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many TLS records in one read: each is taken from the TLS layer."""
+    server, env = tls_server
+    context = ssl.create_default_context(cafile=env["SSL_CERT_FILE"])
+    monkeypatch.setattr(_connections, "_tls_context", [context])
+    server.script(Reply({"status": "COMPLETED", "pad": "x" * 200_000}))
+    url = server.url.replace("http://", "https://")
+    [body] = _fetch(TaskEndpoint(url))
+    assert "COMPLETED" == cast("dict[str, str]", body)["status"]
+
+
+def test_deadlines_come_on_the_connections_clock(
+    kept: ScriptedServer, other_kept: ScriptedServer
+) -> None:
+    """Each deadline at its time: one in flight, one waiting, and one let go."""
+    clock = FakeClock()
+    kept.script(Reply({}, hang=60))
+    connections = Connections(limit=1, clock=clock.monotonic)
+
+    def start(server: ScriptedServer, deadline: float) -> list[object]:
+        outcome: list[object] = []
+        exchange = Exchange(_origin(server), "/", {}, deadline, 100)
+        connections.start(exchange, outcome.append)
+        return outcome
+
+    lent = _outcome(connections, start(other_kept, 10))
+    assert isinstance(lent, Lent)
+    lent.response.read()
+    lent.give_back(keep=True)  # its deadline stays, to be let go at 10
+    in_flight = start(kept, 20)
+    waits_long, waits = start(kept, 40), start(kept, 30)
+    while not kept.seen:  # the one in flight has reached the server
+        connections.step(0.01)
+    clock.advance(15)
+    connections.step(0)
+    assert ([], [], []) == (in_flight, waits_long, waits)
+    clock.advance(10)  # 25: the one in flight is cut; the first waiting one starts
+    connections.step(0)
+    assert [TimeUp] == [type(each) for each in in_flight]
+    clock.advance(10)  # 35: the second one has waited too long
+    connections.step(0)
+    assert ["no connection free in time"] == [str(each) for each in waits]
+    assert [] == waits_long
+    connections.close()

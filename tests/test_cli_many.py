@@ -9,12 +9,10 @@ import signal
 import sqlite3
 import stat
 import subprocess
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -43,10 +41,12 @@ from taskstatus import (
     vocabulary,
 )
 from taskstatus._cli import _batch, _board
+from taskstatus._cli._connections import Connections
 from taskstatus._cli._main import wait
 from taskstatus._cli._options import WaitOptions
 from taskstatus._cli._output import Lines, Output, Polled, Terminal, output
 from taskstatus._policy import DEADLINE_GRACE, BatchPolicy
+from taskstatus.testing import FakeClock
 
 MIXPEEK = vocabulary("mixpeek")
 
@@ -401,225 +401,226 @@ def test_sigterm_ends_a_batch_with_143(task_server: ScriptedServer) -> None:
     assert run.stdout.startswith("2 tasks, settled: none; 2 requests in ")
 
 
-def drive(
+Answer = Generator[float, object, str]
+"""A scheduler's task in these tests: sleeps, then a status word."""
+
+
+def scheduler(
     keys: list[str],
-    call: Callable[[str], str],
+    task: Callable[[str], Answer],
     *,
     size: int,
     clock: Callable[[], float] = time.monotonic,
     timeout: float | None = None,
     answered: list[str] | None = None,
-) -> _batch.Workers[str, str]:
-    """Workers over a batch of ``keys`` whose answers are status words."""
+    on_answer: Callable[[str, str], object] | None = None,
+) -> _batch.Scheduler[str, str]:
+    """A scheduler over a batch of ``keys`` whose answers are status words.
+
+    Its tasks only sleep (on the loop's timers): no socket is needed.
+    """
     policy = BatchPolicy(initial_delay=0.001, max_delay=0.001, timeout=timeout)
     batch = status_batch(keys, policy, clock)
     heard = [] if answered is None else answered
-    return _batch.Workers(
-        batch, call, size=size, on_answer=lambda key, _answer: heard.append(key)
+
+    def hear(key: str, _answer: str) -> None:
+        heard.append(key)
+
+    return _batch.Scheduler(
+        batch,
+        task,
+        connections=Connections(),
+        size=size,
+        on_answer=hear if on_answer is None else on_answer,
     )
 
 
 def finish(
-    workers: _batch.Workers[str, str], *, every: float = 3600.0
+    running: _batch.Scheduler[str, str], *, every: float = 3600.0
 ) -> BaseException | None:
-    """Run the workers in a thread of their own: what run raised, if anything.
-
-    A beat an hour apart: each end must wake the thread that waits in run,
-    not the next beat. So a missing wake-up hangs run, and fails here.
-    """
-    raised: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            workers.run(every=every, beat=lambda: None)
-        except BaseException as error:  # noqa: BLE001 - the test looks at it
-            raised.append(error)
-
-    runner = threading.Thread(target=target)
-    runner.start()
-    runner.join(30)
-    assert not runner.is_alive(), "run did not end"
-    return raised[0] if raised else None
+    """Run the scheduler: what run raised, if anything."""
+    try:
+        running.run(every=every, beat=lambda: None)
+    except BaseException as error:  # noqa: BLE001 - the test looks at it
+        return error
+    return None
 
 
-def ended(workers: _batch.Workers[str, str]) -> list[bool]:
-    """Whether each worker is still alive, once stopped."""
-    workers.stop(30)
-    return [thread.is_alive() for thread in workers.threads]
+class InFlight:
+    """Counts the tasks under way, and the most at once."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+
+    def __exit__(self, *_: object) -> None:
+        self.now -= 1
 
 
-def test_workers_are_a_fixed_set_that_drive_the_batch_to_its_end() -> None:
-    """Twelve tasks, PENDING once each, over two threads: not one per request."""
-    seen: set[int] = set()
+def test_the_scheduler_keeps_size_calls_in_flight_to_the_end() -> None:
+    """Twelve tasks, PENDING once each, two in flight at a time, never more."""
     asked: list[str] = []
     answered: list[str] = []
+    in_flight = InFlight()
 
-    def call(key: str) -> str:
-        seen.add(threading.get_ident())
-        asked.append(key)
+    def task(key: str) -> Answer:
+        with in_flight:
+            asked.append(key)
+            yield 0.001
         return "COMPLETED" if asked.count(key) == 2 else "PENDING"
 
     keys = [str(n) for n in range(12)]
-    workers = drive(keys, call, size=2, answered=answered)
-    assert finish(workers) is None
+    assert finish(scheduler(keys, task, size=2, answered=answered)) is None
     assert (sorted(keys * 2), sorted(answered)) == (sorted(asked), sorted(asked))
-    assert [False, False] == ended(workers)
-    assert seen <= {thread.ident for thread in workers.threads}
+    assert 2 == in_flight.most
 
 
-def test_a_batch_with_nothing_to_do_starts_no_worker() -> None:
-    """No task: run returns at once, and no thread was started."""
-    workers = drive([], lambda key: key, size=4)
-    assert finish(workers) is None
-    assert [] == workers.threads
-
-
-class Watched:
-    """A batch's clock that counts the times run, not a worker, reads it.
-
-    Run reads it only while a call is in flight, then waits. A call that
-    waits for such a read ends while run waits, so only the wake-up its end
-    sends can end that wait; and a call that starts after one ended is seen
-    only if run was woken for it.
-    """
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.ticking = False  # when set, each read is a second after the last
-        self.workers: _batch.Workers[str, str] | None = None
-        self._reads_by_run = 0
-        self._calls = 0
-        self._changed = threading.Condition()
-
-    def __call__(self) -> float:
-        """The time, counting a read by run."""
-        workers = self.workers
-        if workers is not None and threading.current_thread() not in workers.threads:
-            with self._changed:
-                self._reads_by_run += 1
-                self._changed.notify_all()
-        self.now += self.ticking
-        return self.now
-
-    def call_started(self) -> None:
-        """Called by a call: wait until run has read the clock once more."""
-        with self._changed:
-            self._calls += 1
-            assert self._changed.wait_for(lambda: self._reads_by_run >= self._calls, 30)
-
-
-def watched_workers(
-    keys: list[str], call: Callable[[str], str], clock: Watched, **options: Any
-) -> _batch.Workers[str, str]:
-    """Workers on ``clock``, which is told who they are."""
-    workers = drive(keys, call, clock=clock, **options)
-    clock.workers = workers
-    return workers
-
-
-def test_each_call_after_a_pause_and_the_last_answer_wake_run() -> None:
-    """Run, which waits for an hour, hears of the second call and of the end."""
-    clock = Watched()
+def test_a_batch_with_nothing_to_do_starts_no_task() -> None:
+    """No task: run returns at once, having asked nothing."""
     asked: list[str] = []
 
-    def call(key: str) -> str:
+    def task(key: str) -> Answer:
         asked.append(key)
-        clock.call_started()
-        if len(asked) == 1:
-            clock.ticking = True  # the next poll comes: nothing in flight till then
-            return "PENDING"
+        yield 0.0
         return "COMPLETED"
 
-    workers = watched_workers(["a"], call, clock, size=1, timeout=3600)
-    assert finish(workers) is None
-    assert (["a", "a"], [False]) == (asked, ended(workers))
+    assert finish(scheduler([], task, size=4)) is None
+    assert [] == asked
 
 
 def test_a_failing_call_stops_the_batch_and_no_other_call_starts() -> None:
     """The first error ends the batch: BatchError, with the error as its cause."""
     asked: list[str] = []
-    clock = Watched()
 
-    def fail(key: str) -> str:
+    def fail(key: str) -> Answer:
         asked.append(key)
-        clock.call_started()
+        yield 0.0
         raise ConnectionError(key)
 
-    workers = watched_workers(["a", "b", "c"], fail, clock, size=1, timeout=3600)
-    error = finish(workers)
+    error = finish(scheduler(["a", "b", "c"], fail, size=1, timeout=3600))
     assert isinstance(error, BatchError)
     assert isinstance(error.__cause__, ConnectionError)
     assert (["a"], {}, ["a", "b", "c"]) == (asked, error.done, list(error.pending))
-    assert [False] == ended(workers)
 
 
-def test_an_exit_in_a_call_is_raised_as_it_is() -> None:
-    """SystemExit in a worker is not wrapped: run raises it."""
+def test_a_call_that_fails_at_once_starts_no_other() -> None:
+    """A task that fails as it starts ends the batch before the next one starts."""
+    asked: list[str] = []
 
-    def leave(_key: str) -> str:
-        raise SystemExit(3)
+    def fail(key: str) -> Answer:
+        asked.append(key)
+        raise ConnectionError(key)
+        yield 0.0  # pragma: no cover - a generator that never gets here
 
-    workers = drive(["a"], leave, size=1)
-    error = finish(workers)
-    assert isinstance(error, SystemExit)
-    assert 3 == error.code
-    assert [False] == ended(workers)
+    error = finish(scheduler(["a", "b"], fail, size=2))
+    assert isinstance(error, BatchError)
+    assert ["a"] == asked
 
 
-def test_the_deadline_ends_calls_in_flight_and_their_answers_are_dropped() -> None:
-    """At the end of the deadline's grace run raises; later answers are dropped."""
-    clock = Watched()
-    both_in_flight = threading.Barrier(2)
-    release = threading.Event()
+def test_an_answer_after_the_first_error_is_dropped() -> None:
+    """Two calls end in one step: the one after the other's error is dropped."""
     answered: list[str] = []
 
-    def slow(key: str) -> str:
-        both_in_flight.wait(30)
+    def task(key: str) -> Answer:
+        yield 0.0
         if key == "a":
-            clock.call_started()
-            # Run now waits for the grace in real time (0.75 s at most), not
-            # for its beat an hour away; when it looks again, the grace ends.
-            clock.now = 0.25 + DEADLINE_GRACE
-        release.wait(30)
-        if key == "b":
             raise ConnectionError(key)
         return "COMPLETED"
 
-    workers = watched_workers(
-        ["a", "b"], slow, clock, size=2, timeout=0.25, answered=answered
+    error = finish(scheduler(["a", "b"], task, size=2, answered=answered))
+    assert isinstance(error, BatchError)
+    assert ([], {}) == (answered, error.done)
+
+
+def test_an_error_recording_an_answer_stops_the_batch() -> None:
+    """An answer the batch cannot take (here, on_answer fails) ends the batch."""
+
+    def task(_key: str) -> Answer:
+        yield 0.0
+        return "COMPLETED"
+
+    def refuse(_key: str, answer: str) -> int:
+        return int(answer)  # ValueError: "COMPLETED" is no number
+
+    error = finish(scheduler(["a"], task, size=1, on_answer=refuse))
+    assert isinstance(error, BatchError)
+    assert isinstance(error.__cause__, ValueError)
+
+
+def test_an_exit_in_a_call_is_raised_as_it_is() -> None:
+    """SystemExit in a task is not wrapped: run raises it."""
+
+    def leave(_key: str) -> Answer:
+        yield 0.0
+        raise SystemExit(3)
+
+    error = finish(scheduler(["a"], leave, size=1))
+    assert isinstance(error, SystemExit)
+    assert 3 == error.code
+
+
+def test_the_deadline_ends_calls_in_flight_and_their_answers_are_dropped() -> None:
+    """At the end of the deadline's grace run raises; the calls are dropped."""
+    clock = FakeClock()
+    answered: list[str] = []
+    started: list[str] = []
+
+    def slow(key: str) -> Answer:
+        started.append(key)
+        if len(started) == 2:  # both in flight: the grace runs out
+            clock.advance(0.25 + DEADLINE_GRACE)
+        yield 3600.0
+        return "COMPLETED"  # pragma: no cover - never: the deadline comes first
+
+    running = scheduler(
+        ["a", "b"], slow, size=2, clock=clock.monotonic, timeout=0.25, answered=answered
     )
-    error = finish(workers)
+    error = finish(running)
     assert isinstance(error, BatchTimeoutError)
-    assert ({}, ["a", "b"]) == (error.done, list(error.pending))
-    release.set()
-    assert ([False, False], []) == (ended(workers), answered)
+    assert ({}, ["a", "b"], []) == (error.done, list(error.pending), answered)
+
+
+def test_run_waits_in_real_time_for_the_grace_of_calls_in_flight() -> None:
+    """Within the grace, run waits for what is in flight, at most until it ends."""
+    clock = FakeClock()
+    answered: list[str] = []
+
+    def task(_key: str) -> Answer:
+        clock.advance(0.25 + DEADLINE_GRACE / 2)  # past the deadline, in its grace
+        yield 0.01
+        return "COMPLETED"
+
+    running = scheduler(
+        ["a"], task, size=1, clock=clock.monotonic, timeout=0.25, answered=answered
+    )
+    assert finish(running) is None
+    assert ["a"] == answered
 
 
 def test_the_heartbeat_beats_while_a_call_is_in_flight() -> None:
     """With no deadline, a call in flight never times out; the beats go on."""
-    beats: list[bool] = []
-    in_flight = threading.Event()
-    beaten = threading.Event()
+    beats: list[int] = []
+    in_flight = InFlight()
 
-    def beat() -> None:
-        beats.append(in_flight.is_set())
-        if beats.count(True) >= 2:
-            beaten.set()
-
-    def slow(_key: str) -> str:
-        in_flight.set()
-        assert beaten.wait(30)
+    def slow(_key: str) -> Answer:
+        with in_flight:
+            while len(beats) < 2:
+                yield 0.001
         return "COMPLETED"
 
     answered: list[str] = []
-    workers = drive(["a"], slow, size=2, answered=answered)
-    workers.run(every=0.001, beat=beat)
-    assert (["a"], [False, False]) == (answered, ended(workers))
-    assert beats.count(True) >= 2
+    running = scheduler(["a"], slow, size=2, answered=answered)
+    running.run(every=0.001, beat=lambda: beats.append(in_flight.now))
+    assert ["a"] == answered
+    assert [1, 1] == beats[:2]
 
 
 def test_a_batch_runs_without_asyncio(task_server: ScriptedServer) -> None:
-    """The command's batch runs on its worker threads: no event loop is loaded."""
+    """The command's batch runs on its own selector loop: asyncio is not loaded."""
     arguments = ["wait", *script_tasks(task_server, "COMPLETED", "FAILED"), *QUICK]
     code = (
         "import sys\n"

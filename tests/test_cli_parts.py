@@ -9,7 +9,6 @@ import re
 import socket
 import ssl
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -30,7 +29,6 @@ from taskstatus import (
     vocabulary,
 )
 from taskstatus._cli import _demo, _http, main
-from taskstatus._cli._connections import Stopper, Watch
 from taskstatus._cli._exit import ExitCode, epilog
 from taskstatus._cli._http import (
     DeadlineError,
@@ -302,43 +300,6 @@ def test_unusable_urls_are_refused(url: str, message: str) -> None:
     """Each unusable URL gets a ValueError saying why, without repeating it."""
     with pytest.raises(ValueError, match=message):
         _http.prepare_url(url)
-
-
-def test_a_socket_watched_after_the_time_is_up_is_cut_at_once() -> None:
-    """A connection made after the watch fired is cut as it is watched."""
-    watch = Watch(60)
-    watch.fire()
-    ours, theirs = socket.socketpair()
-    with ours, theirs:
-        watch.watch(ours)
-        assert b"" == ours.recv(1)  # shut down: the read returns at once
-        assert not watch.release(ours)  # cut: never to be kept
-    watch.stop()
-
-
-def test_a_stopper_cuts_a_request_in_flight(task_server: ScriptedServer) -> None:
-    """stop() ends a request the server never answers, and any later one."""
-    task_server.script(Reply({"status": "COMPLETED"}, hang=60))
-    endpoint = TaskEndpoint(task_server.url)
-    stopper = Stopper()
-    errors: list[FetchError] = []
-
-    def request() -> None:
-        try:
-            endpoint.get_json(time_limit=60, stopper=stopper)
-        except FetchError as error:
-            errors.append(error)
-
-    thread = threading.Thread(target=request)
-    thread.start()
-    while not task_server.seen:  # the request is in flight
-        time.sleep(0.01)
-    stopper.stop()
-    thread.join(30)
-    assert not thread.is_alive()
-    request()  # after stop: cut as soon as it is made
-    assert 2 == len(errors)
-    assert stopper.stopped
 
 
 # --- wait, in-process -----------------------------------------------------

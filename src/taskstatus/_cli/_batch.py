@@ -1,22 +1,20 @@
 """``taskstatus wait`` for many URLs: one deadline, one request rate.
 
 The URLs are followed by the batch of `poll_many` (`Batch`, which decides
-without I/O), driven by a fixed set of daemon threads (`Workers`:
-http.client blocks), so that Ctrl-C or SIGTERM ends the command at once
-whatever the requests are doing. They share one set of `Connections`, as
-many as there are workers, kept open from one request to the next. On the
-way out every request still in flight is cut, the workers joined and the
-connections closed, so that none is at work while the interpreter shuts
-down.
+without I/O), driven by a `Scheduler` over one set of `Connections`: at
+most ``--parallel`` requests in flight and as many connections, kept open
+from one request to the next, all moved by one selector in the main
+thread. So Ctrl-C or SIGTERM ends the command at once whatever the
+requests are doing, and on the way out every connection is closed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
+import functools
 import time
 from collections.abc import Hashable
-from typing import Any, Callable, Generic, TextIO, TypeVar
+from typing import Any, Callable, Generic, TextIO, TypeVar, cast
 
 from .._board import LOCK_TIMEOUT, TaskBoard
 from .._errors import (
@@ -30,9 +28,9 @@ from .._policy import BatchPolicy, Deadline
 from .._poll import ends_wait, status_reader
 from .._result import summarize
 from .._status import TaskStatus
-from ._connections import Connections, Stopper
+from ._connections import Connections, Task
 from ._exit import FOR_STATUS, ExitCode
-from ._http import DeadlineError, FetchError, RetryingFetch, TaskEndpoint
+from ._http import DeadlineError, FetchError, Response, RetryingFetch, TaskEndpoint
 from ._options import (
     FieldError,
     WaitOptions,
@@ -48,10 +46,6 @@ T = TypeVar("T")
 MAX_UNKNOWN_WORDS = 20
 """How many distinct unknown words a batch names before it stops naming
 them (a server that makes up words must not flood the output)."""
-
-THREAD_JOIN_TIMEOUT = 5.0
-"""Seconds the command waits on its way out for request threads to end
-(their requests are cut first, so they end at once)."""
 
 
 def wait_many(options: WaitOptions, *, out: TextIO, err: TextIO) -> int:
@@ -85,7 +79,6 @@ class _BatchWait:
         self._settled: dict[str, Polled] = {}
         self._unknown_words: set[object] = set()
         self._progress: BatchProgress | None = None
-        self._stopper = Stopper()
         self._board: TaskBoard[str] | None = None
         # Started once every URL is prepared: the batch's own deadline
         # starts with it, and the retries share it.
@@ -97,7 +90,6 @@ class _BatchWait:
                 policy=self._policy,
                 deadline=self._deadline,
                 on_retry=lambda _error, _attempt, _delay: None,
-                stopper=self._stopper,
             )
             for key, endpoint in self._endpoints.items()
         }
@@ -142,26 +134,27 @@ class _BatchWait:
             clock=time.monotonic,
             board=board,
         )
-        workers = Workers(
+        scheduler = Scheduler(
             batch,
-            self._fetch,
+            self._polling,
+            connections=self._connections,
             size=self._options.parallel,
             on_answer=self._unknown_word,
         )
-        try:
-            workers.run(every=self._options.heartbeat, beat=self._heartbeat)
-        finally:
-            self._stopper.stop()  # cuts the requests in flight: workers end soon
-            workers.stop(THREAD_JOIN_TIMEOUT)
+        scheduler.run(every=self._options.heartbeat, beat=self._heartbeat)
 
     def _heartbeat(self) -> None:
         """Tell the view how the batch stands (every `WaitOptions.heartbeat` s)."""
         self._view.heartbeat(self._progress, self._deadline.remaining())
 
-    def _poll_once(self, key: str) -> Polled:
-        """One request for one URL, in a worker: its status, or its error."""
+    def _polling(self, key: str) -> Task[dict[str, object]]:
+        """One request for one URL, as a task: its status, or its error."""
+        polled = yield from self._poll_once(key)
+        return polled.to_dict()
+
+    def _poll_once(self, key: str) -> Task[Polled]:
         try:
-            response = self._fetchers[key]()
+            response: Response = yield from self._fetchers[key].fetching()
         except DeadlineError:  # the batch's deadline will end the wait
             return Polled(TaskStatus.UNKNOWN)
         except FetchError as error:
@@ -177,9 +170,6 @@ class _BatchWait:
             message = cannot_change(status, word)
             return Polled(TaskStatus.FAILED, error=message, word=json_word(word))
         return Polled(status, word=json_word(word))
-
-    def _fetch(self, key: str) -> dict[str, object]:
-        return self._poll_once(key).to_dict()
 
     def _unknown_word(self, key: str, answer: dict[str, object]) -> None:
         """Say once per word (and at most `MAX_UNKNOWN_WORDS`) it is unknown."""
@@ -249,143 +239,105 @@ def _board_for(
     return TaskBoard.open(path, lock_timeout=lock_timeout)
 
 
-class Workers(Generic[K, T]):
-    """A fixed set of daemon threads that drive one batch to its end.
+class Scheduler(Generic[K, T]):
+    """Drives one batch to its end: its tasks, at most ``size`` at once, on one loop.
 
-    Each worker asks the batch (`Batch`, which decides without I/O) for the
-    next call, makes it with the lock released, and records its answer: at
-    most ``size`` requests in flight, and no thread per request nor event
-    loop to hand them through. The thread that calls `run` only waits: for
-    the end, for the heartbeat, for the deadline's grace to run out while
-    requests are in flight, and for Ctrl-C, which Python raises there alone.
-    Daemon threads, not an executor: an executor's threads are joined when
-    the interpreter exits, so Ctrl-C would wait for requests in flight.
+    Asks the batch (`Batch`, which decides without I/O) for the next call,
+    starts its task on ``connections``, and records the answer the task
+    returns; in between it moves the connections, the heartbeat and the
+    deadline's grace, all in the calling thread. Ctrl-C, which Python
+    raises there, ends it wherever it is.
     """
 
     def __init__(
         self,
         batch: Batch[K, T],
-        call: Callable[[K], T],
+        task: Callable[[K], Task[T]],
         *,
+        connections: Connections,
         size: int,
         on_answer: Callable[[K, T], object],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._batch = batch
-        self._call = call
+        self._task = task
+        self._connections = connections
         self._on_answer = on_answer
         self._size = size
-        self._lock = threading.Lock()
-        self._plan = threading.Condition(self._lock)  # workers wait here
-        self._end = threading.Condition(self._lock)  # run() waits here
+        self._clock = clock
         self._in_flight = 0
-        self._over = False
         self._failure: BaseException | None = None
-        self.threads: list[threading.Thread] = []
 
     def run(self, *, every: float, beat: Callable[[], object]) -> None:
         """Drive the batch to its end; call ``beat`` every ``every`` seconds.
-
-        ``beat`` and ``on_answer`` (told of each answer before the batch
-        records it), like the batch's own ``on_done`` and ``on_progress``,
-        run under the workers' lock: one at a time.
 
         Raises:
             BatchTimeoutError: The deadline passed, as `poll_many_async` says.
             BatchError: Anything else that stopped the batch, as its cause.
         """
-        try:
-            with self._lock:
-                if not self._batch.finished:
-                    for _ in range(self._size):
-                        thread = threading.Thread(target=self._work, daemon=True)
-                        self.threads.append(thread)
-                        thread.start()  # it waits for the lock: this thread waits
-                self._watch(every, beat)
-        finally:
-            with self._lock:  # Ctrl-C too: no worker starts another call
-                self._over = True
-                self._plan.notify_all()
-                failure = self._failure
-                stopped = (
-                    self._batch.stopped(failure)
-                    if isinstance(failure, Exception)
-                    and not isinstance(failure, BatchTimeoutError)
-                    else None
-                )
-        if stopped is not None:
-            raise stopped from failure
-        if failure is not None:  # the timeout, or SystemExit and its kin
-            raise failure
-
-    def stop(self, timeout: float) -> None:
-        """Wait ``timeout`` seconds at most for each worker to end.
-
-        Ended by `run`; a request still in flight ends its worker when it
-        returns, so cut the requests first.
-        """
-        for thread in self.threads:
-            thread.join(timeout)
-
-    def _watch(self, every: float, beat: Callable[[], object]) -> None:
-        """Wait, with the lock, until the batch ends or its grace runs out."""
         batch = self._batch
-        beat_at = time.monotonic() + every
+        beat_at = self._clock() + every
         while self._failure is None and not batch.finished:
-            now = time.monotonic()
+            wait: float | None = None
+            try:
+                wait = self._start_calls()
+            except Exception as error:  # noqa: BLE001 - raised below
+                self._failure = error
+            if self._failure is not None or batch.finished:
+                break
+            now = self._clock()
             if now >= beat_at:
                 beat()
                 beat_at = now + every
-            wait = beat_at - now
-            # With nothing in flight a worker is waiting for the batch's next
-            # step, which ends at the deadline; with calls in flight, the
-            # batch gives up on them at the deadline's grace, and so does this.
+            timeout = beat_at - now if wait is None else min(wait, beat_at - now)
+            # With calls in flight, the batch gives up on them at the
+            # deadline's grace, and so does this.
             if self._in_flight:
                 give_up_in = batch.give_up_in()  # on the batch's own clock
                 if give_up_in <= 0:
-                    self._failure = batch.timeout()  # what is in flight is cut
-                    return
-                wait = min(wait, give_up_in)
-            self._end.wait(wait)
+                    self._failure = batch.timeout()
+                    break
+                timeout = min(timeout, give_up_in)
+            self._connections.step(max(0.0, timeout))
+        failure = self._failure
+        if isinstance(failure, Exception) and not isinstance(
+            failure, BatchTimeoutError
+        ):
+            raise batch.stopped(failure) from failure
+        if failure is not None:  # the timeout, or SystemExit and its kin
+            raise failure
 
-    def _work(self) -> None:
-        with self._lock:
-            try:
-                self._drive()
-            except BaseException as error:  # noqa: BLE001 - raised by run()
-                if not self._ended():
-                    self._failure = error
-                    self._end.notify()
+    def _start_calls(self) -> float | None:
+        """Start the calls the batch plans; return how long until the next one.
 
-    def _ended(self) -> bool:
-        """Whether the run is over or has failed (with the lock held)."""
-        return self._over or self._failure is not None
-
-    def _drive(self) -> None:
-        """Make the calls the batch plans, one at a time, until it is over."""
+        None: not before a call in flight is recorded.
+        """
         batch = self._batch
-        lock = self._lock
-        while not (self._ended() or batch.finished):
+        while self._in_flight < self._size and not batch.finished:
             step = batch.next_step()
-            if isinstance(step, Call):
-                self._in_flight += 1
-                if self._in_flight == 1:  # run() now watches the grace too
-                    self._end.notify()
-                (key,) = step.keys
-                lock.release()
-                try:
-                    answer = self._call(key)
-                finally:
-                    lock.acquire()
-                    self._in_flight -= 1
-                if self._ended():  # another thread ended it meanwhile
-                    return  # too late: dropped, as a cancelled fetch is
-                self._on_answer(key, answer)
-                # This worker plans next: another would only plan the same.
-                batch.record(step.keys, {key: answer}, step.started)
-                if batch.finished:
-                    self._end.notify()
-            else:
-                # None: nothing starts before a call in flight is recorded,
-                # and the worker that records it plans next (past the
-                # deadline's grace, run() ends the batch).
-                self._plan.wait(step)
+            if not isinstance(step, Call):
+                return step
+            (key,) = step.keys
+            self._in_flight += 1
+            self._connections.spawn(
+                self._task(key), functools.partial(self._answered, step, key)
+            )
+            if self._failure is not None:  # the task failed as it started
+                break
+        return None
+
+    def _answered(
+        self, step: Call[K], key: K, answer: T | None, error: Exception | None
+    ) -> None:
+        self._in_flight -= 1
+        if self._failure is not None:
+            return  # too late: dropped, as a cancelled fetch is
+        if error is not None:
+            self._failure = error
+            return
+        answer = cast("T", answer)
+        try:
+            self._on_answer(key, answer)
+            self._batch.record(step.keys, {key: answer}, step.started)
+        except Exception as failure:  # noqa: BLE001 - raised by run()
+            self._failure = failure

@@ -11,7 +11,6 @@ only escaped and bounded.
 from __future__ import annotations
 
 import base64
-import contextlib
 import email.utils
 import functools
 import http.client
@@ -21,15 +20,15 @@ import socket
 import ssl
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, cast
+from typing import Callable, TypeVar, cast
 
 from .._checks import finite_float
 from .._policy import Deadline, PollPolicy, delay_before_next
 from .._version import __version__
-from ._connections import Connections, Origin, Stopper, Watch
+from ._connections import Connections, Exchange, Lent, Origin, Step, Task, TimeUp
 from ._safe import redact_url, redacted, safe_text
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -63,6 +62,8 @@ _BAD_HEADER_VALUE = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")
 # unreserved ones of RFC 3986, and % so that existing escapes survive.
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
+
+T = TypeVar("T")
 
 USER_AGENT = f"taskstatus/{__version__}"
 """What each request says of who asks."""
@@ -306,43 +307,41 @@ class TaskEndpoint:
             secrets[name.title()] = value  # as urllib sends it; the last one wins
         self._secrets = secrets
 
-    def get_json(
-        self, *, time_limit: float, stopper: Stopper | None = None
-    ) -> Response:
+    def get_json(self, *, time_limit: float) -> Response:
         """GET the URL, following safe redirects, and parse the body as JSON.
 
         The request, its redirects and its whole body must be done within
-        ``time_limit`` seconds; a ``stopper`` can end it sooner.
+        ``time_limit`` seconds.
 
         Raises:
             FetchError: For every failure, with one line saying what went wrong.
         """
-        watch = Watch(time_limit)
-        watching = (
-            contextlib.nullcontext() if stopper is None else stopper.watching(watch)
-        )
-        connections = self._connections or Connections()
-        try:
-            with watching:
-                return self._follow(connections, watch, time_limit)
-        except FetchError:
-            if watch.fired:
-                msg = f"no complete response from {self.shown} in time"
-                raise FetchError(msg, transient=True) from None
-            raise
-        finally:
-            watch.stop()
-            if connections is not self._connections:
-                connections.close()
+        return self.run(self.fetching(time_limit))
 
-    def _follow(
-        self, connections: Connections, watch: Watch, time_limit: float
-    ) -> Response:
+    def run(self, task: Task[T], *, sleep: Callable[[float], object] = time.sleep) -> T:
+        """Drive ``task`` over this endpoint's connections, or a set of its own.
+
+        Its own set is closed after: each request then opens a connection.
+        """
+        if self._connections is not None:
+            return self._connections.run(task, sleep=sleep)
+        connections = Connections()
+        try:
+            return connections.run(task, sleep=sleep)
+        finally:
+            connections.close()
+
+    def fetching(self, time_limit: float) -> Task[Response]:
+        """`get_json` as a task, for `Connections` to drive."""
+        deadline = time.monotonic() + time_limit
         url = self.url
         for _ in range(MAX_REDIRECTS + 1):
             shown = self._shown(url)
             try:
-                outcome = self._hop(connections, url, shown, watch, time_limit)
+                outcome = yield from self._hop(url, shown, deadline)
+            except TimeUp:
+                msg = f"no complete response from {self.shown} in time"
+                raise FetchError(msg, transient=True) from None
             except (OSError, http.client.HTTPException) as error:
                 raise _connection_error(shown, error) from None
             if isinstance(outcome, str):
@@ -354,13 +353,8 @@ class TaskEndpoint:
         raise FetchError(msg, transient=False)
 
     def _hop(
-        self,
-        connections: Connections,
-        url: str,
-        shown: str,
-        watch: Watch,
-        time_limit: float,
-    ) -> str | tuple[bytes, float | None]:
+        self, url: str, shown: str, deadline: float
+    ) -> Generator[Step, object, str | tuple[bytes, float | None]]:
         """One request: its raw body and Retry-After hint, or where it redirects."""
         if url == self.url:  # the first hop, nearly always the only one
             origin, target = self._origin, self._target
@@ -369,9 +363,9 @@ class TaskEndpoint:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if origin == self._origin:
             headers.update(self._secrets)
-        connection, reply = connections.get(
-            origin, target, headers, watch=watch, time_limit=time_limit
-        )
+        lent = yield Exchange(origin, target, headers, deadline, MAX_BODY_BYTES)
+        assert isinstance(lent, Lent)
+        reply = lent.response
         keep = False
         try:
             location = reply.getheader("Location")
@@ -387,7 +381,7 @@ class TaskEndpoint:
                 return target
             raise _http_error(shown, reply)
         finally:
-            connections.done(origin, connection, reply, watch=watch, keep=keep)
+            lent.give_back(keep=keep)
 
     def _shown(self, url: str) -> str:
         """How a URL of this request appears in messages: redacted."""
@@ -514,29 +508,28 @@ class RetryingFetch:
         deadline: Deadline,
         on_retry: Callable[[FetchError, int, float], object],
         sleep: Callable[[float], object] = time.sleep,
-        stopper: Stopper | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._retries = retries
         self._policy = policy
         self._deadline = deadline
         self._on_retry = on_retry
-        self._sleep = sleep if stopper is None else stopper.sleep
-        self._stopper = stopper
+        self._sleep = sleep
 
     def __call__(self) -> Response:
         """Fetch once, plus up to ``retries`` more times on transient failures."""
+        return self._endpoint.run(self.fetching(), sleep=self._sleep)
+
+    def fetching(self) -> Task[Response]:
+        """The call as a task, for `Connections` to drive: a retry's delay is a step."""
         delays = self._policy.delays()
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._endpoint.get_json(
-                    time_limit=self.time_limit(), stopper=self._stopper
-                )
+                return (yield from self._endpoint.fetching(self.time_limit()))
             except FetchError as error:
-                stopped = self._stopper is not None and self._stopper.stopped
-                if not error.transient or stopped:
+                if not error.transient:
                     raise
                 if self._deadline.reached():
                     timeout = self._deadline.timeout
@@ -548,7 +541,7 @@ class RetryingFetch:
                     next(delays), error.retry_after, self._deadline
                 )
                 self._on_retry(error, attempt, delay)
-                self._sleep(delay)
+                yield delay
 
     def time_limit(self) -> float:
         """Return the seconds the next request may take.
