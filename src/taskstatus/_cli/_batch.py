@@ -14,7 +14,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Hashable
-from typing import Any, Callable, Generic, TextIO, TypeVar, cast
+from typing import Any, Callable, Generic, NoReturn, TextIO, TypeVar, cast
 
 from .._board import LOCK_TIMEOUT, TaskBoard
 from .._errors import (
@@ -277,14 +277,12 @@ class Scheduler(Generic[K, T]):
         """
         batch = self._batch
         beat_at = self._clock() + every
-        while self._failure is None and not batch.finished:
-            wait: float | None = None
-            try:
-                wait = self._start_calls()
-            except Exception as error:  # noqa: BLE001 - raised below
-                self._failure = error
-            if self._failure is not None or batch.finished:
-                break
+        while True:
+            wait = self._start_calls()
+            if self._failure is not None:
+                self._raise(self._failure)
+            if batch.finished:
+                return
             now = self._clock()
             if now >= beat_at:
                 beat()
@@ -295,17 +293,21 @@ class Scheduler(Generic[K, T]):
             if self._in_flight:
                 give_up_in = batch.give_up_in()  # on the batch's own clock
                 if give_up_in <= 0:
-                    self._failure = batch.timeout()
-                    break
+                    raise batch.timeout()
                 timeout = min(timeout, give_up_in)
             self._connections.step(max(0.0, timeout))
-        failure = self._failure
+
+    def _raise(self, failure: BaseException) -> NoReturn:
+        """Raise what stopped the batch, as `run` says.
+
+        A timeout, an exit or an interrupt is raised as is; anything else
+        becomes the cause of the batch's `BatchError`.
+        """
         if isinstance(failure, Exception) and not isinstance(
             failure, BatchTimeoutError
         ):
-            raise batch.stopped(failure) from failure
-        if failure is not None:  # the timeout, or SystemExit and its kin
-            raise failure
+            raise self._batch.stopped(failure) from failure
+        raise failure
 
     def _start_calls(self) -> float | None:
         """Start the calls the batch plans; return how long until the next one.
@@ -313,17 +315,23 @@ class Scheduler(Generic[K, T]):
         None: not before a call in flight is recorded.
         """
         batch = self._batch
-        while self._in_flight < self._size and not batch.finished:
-            step = batch.next_step()
-            if not isinstance(step, Call):
-                return step
-            (key,) = step.keys
-            self._in_flight += 1
-            self._connections.spawn(
-                self._task(key), functools.partial(self._answered, step, key)
-            )
-            if self._failure is not None:  # the task failed as it started
-                break
+        try:
+            # A task can fail as it starts: spawn() reports it at once.
+            while (
+                self._failure is None
+                and self._in_flight < self._size
+                and not batch.finished
+            ):
+                step = batch.next_step()
+                if not isinstance(step, Call):
+                    return step
+                (key,) = step.keys
+                self._in_flight += 1
+                self._connections.spawn(
+                    self._task(key), functools.partial(self._answered, step, key)
+                )
+        except Exception as error:  # noqa: BLE001 - raised by run()
+            self._failure = error
         return None
 
     def _answered(
