@@ -474,8 +474,19 @@ def test_responses_are_framed_however_they_come(
     [
         b"NOT HTTP AT ALL\r\n\r\n",
         _head("Transfer-Encoding: chunked") + b"zz\r\n" + _PENDING + b"\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2",  # then the close
+        b"HTTP/1.1 200 OK\r\nX-Long: " + b"a" * (_connections.MAX_HEAD_BYTES + 1),
+        _head(f"Content-Length: {len(_PENDING)}") + _PENDING[:-1],
+        _head("Transfer-Encoding: chunked") + b"%x\r\n" % len(_PENDING) + b"{",
     ],
-    ids=["a bad head", "a bad chunk size"],
+    ids=[
+        "a bad head",
+        "a bad chunk size",
+        "a head cut short",
+        "a head too long",
+        "a body cut short",
+        "a chunk cut short",
+    ],
 )
 def test_broken_framing_is_a_transient_failure(
     task_server: ScriptedServer, raw: bytes

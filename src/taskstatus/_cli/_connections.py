@@ -114,11 +114,22 @@ def tls_context() -> ssl.SSLContext:
 class _Received:
     """Bytes received, offered to `http.client.HTTPResponse` as its socket."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: io.BytesIO) -> None:
         self._data = data
 
     def makefile(self, mode: str) -> io.BytesIO:
-        return io.BytesIO(self._data)
+        return self._data
+
+
+def _parsed_head(data: io.BytesIO) -> http.client.HTTPResponse:
+    """`http.client`'s reading of the status line and headers in ``data``.
+
+    Raises:
+        http.client.HTTPException, ValueError: As `HTTPResponse.begin` does.
+    """
+    response = http.client.HTTPResponse(_Received(data))  # type: ignore[arg-type]
+    response.begin()
+    return response
 
 
 def _request_bytes(exchange: Exchange) -> bytes:
@@ -139,12 +150,15 @@ def _request_bytes(exchange: Exchange) -> bytes:
 class _Framing:
     """Where a response ends, worked out from the bytes received so far.
 
-    Only the framing: `http.client` parses the whole response again once it
-    is here, and judges it, as it would have from a socket.
+    `http.client` parses the head, once, and judges the response as it
+    would have from a socket: `response` hands it the body.
     """
 
     def __init__(self) -> None:
         self.head_end = 0  # 0: the head is not whole yet
+        self._head_read: http.client.HTTPResponse | None = None
+        self._buffer = io.BytesIO()  # what http.client reads the response from
+        self._head_refused: Exception | None = None  # why http.client did
         self.length: int | None = None  # body bytes expected, if known
         self.chunked = False
         self.end: int | None = None  # where the response ends, once known
@@ -174,18 +188,39 @@ class _Framing:
                 break
             del data[: end + 4]  # 100 Continue: http.client skips it too
         self.head_end = end + 4
-        reply = http.client.HTTPResponse(_Received(bytes(data[: self.head_end])))  # type: ignore[arg-type]
         try:
-            reply.begin()
-        except (http.client.HTTPException, ValueError):
-            self.length = 0  # a bad head: judged, and refused, as it is
+            self._buffer = io.BytesIO(data[: self.head_end])
+            reply = _parsed_head(self._buffer)
+        except (http.client.HTTPException, ValueError) as refused:
+            self._head_refused = refused  # raised by response()
+            self.length = 0
             return True
+        self._head_read = reply
         self.chunked = bool(reply.chunked)
         self.length = reply.length
         if self.length is not None and not self.chunked:
             self.end = self.head_end + self.length
         self._chunk_at = self.head_end
         return True
+
+    def response(self, data: bytearray) -> http.client.HTTPResponse:
+        """The response in ``data``, once `whole` says it is, to be read.
+
+        Raises:
+            http.client.HTTPException, ValueError: As `HTTPResponse.begin` does.
+        """
+        if self._head_refused is not None:
+            raise self._head_refused
+        head = self._head_read
+        if head is None:  # closed, or too long, before the head was whole
+            return _parsed_head(io.BytesIO(data))
+        # http.client has read the buffer up to the head's end: the body
+        # goes after it, for the response to read next.
+        buffer = self._buffer
+        buffer.seek(0, io.SEEK_END)
+        buffer.write(data[self.head_end :])
+        buffer.seek(self.head_end)
+        return head
 
     def _chunks(self, data: bytearray, cap: int) -> bool:
         while self._chunk_bytes <= cap:
@@ -695,8 +730,7 @@ class Connections:
         framing = connection.framing
         if not framing.whole(received, exchange.body_cap, closed=closed):
             return
-        response = http.client.HTTPResponse(_Received(bytes(received)))  # type: ignore[arg-type]
-        response.begin()
+        response = framing.response(received)
         connection.kept = True
         connection.stage = "lent"
         connection.extra = closed or framing.end != len(received)

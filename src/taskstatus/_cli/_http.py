@@ -398,7 +398,11 @@ def _read_capped(reply: http.client.HTTPResponse, cap: int) -> bytes:
     allocates the whole amount asked for, 10 MiB a request.
     """
     if reply.length is not None:  # the server said how long: read that, or over
-        return reply.read(min(reply.length, cap + 1))
+        wanted = min(reply.length, cap + 1)
+        body = reply.read(wanted)
+        if len(body) < wanted:  # read(n) returns what came before the close
+            raise http.client.IncompleteRead(body, wanted - len(body))
+        return body
     chunks: list[bytes] = []
     size = 0
     while size <= cap:
