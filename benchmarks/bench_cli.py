@@ -15,7 +15,8 @@ every GET with a canned COMPLETED body, over keep-alive HTTP/1.1 and HTTPS
 - their ratio, beside the targets of the issue that asked for them;
 - for reference, what one thread does with the same 8 connections made
   non-blocking and watched by a selector, parsing each answer with
-  ``http.client`` too: no target, but the measure of what the threads cost.
+  ``http.client`` too: the command's design with nothing but the requests,
+  so no target, but the floor that its own work and start-up add to.
 
 The exit status is 1 if a target is missed: these are the figures that
 docs/performance.md records, and the request layer is to meet them.
@@ -131,8 +132,8 @@ class _Received:
 def _one_thread(urls: list[str], context: ssl.SSLContext | None) -> float:
     """One thread, 8 non-blocking connections: wall seconds for all URLs.
 
-    Not the command's design: a reference for what one thread can do with
-    no thread to hand each request to. Each answer is parsed by
+    The command's design with no deadlines, retries, checks or books: the
+    floor under its figures. Each answer is parsed by
     `http.client.HTTPResponse`, as the baseline's and the command's are.
     """
     host, port = urls[0].split("/")[2].split(":")
