@@ -188,8 +188,8 @@ class _Framing:
                 break
             del data[: end + 4]  # 100 Continue: http.client skips it too
         self.head_end = end + 4
+        self._buffer = io.BytesIO(data[: self.head_end])
         try:
-            self._buffer = io.BytesIO(data[: self.head_end])
             reply = _parsed_head(self._buffer)
         except (http.client.HTTPException, ValueError) as refused:
             self._head_refused = refused  # raised by response()
