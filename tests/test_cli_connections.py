@@ -498,6 +498,15 @@ def test_broken_framing_is_a_transient_failure(
     assert caught.value.transient
 
 
+def test_a_response_closes_after_its_buffer() -> None:
+    """As the garbage collector may finalize them: no error in either order."""
+    buffer = _connections._Buffer(_head(f"Content-Length: {len(_PENDING)}"))
+    response = _connections._parsed_head(buffer)
+    buffer.close()
+    response.close()
+    assert response.isclosed()
+
+
 def test_request_heads_name_the_host_as_http_client_does() -> None:
     """The Host header: brackets around IPv6, the port unless it is the default."""
     for origin, host in [

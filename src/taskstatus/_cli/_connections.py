@@ -111,17 +111,30 @@ def tls_context() -> ssl.SSLContext:
         return _tls_context[0]
 
 
+class _Buffer(io.BytesIO):
+    """The bytes of one response, for `http.client.HTTPResponse` to read.
+
+    A response's close flushes its file first. A response and its buffer
+    that the garbage collector finds together are finalized in either
+    order, so flushing a closed buffer does nothing instead of raising.
+    """
+
+    def flush(self) -> None:
+        if not self.closed:
+            super().flush()
+
+
 class _Received:
     """Bytes received, offered to `http.client.HTTPResponse` as its socket."""
 
-    def __init__(self, data: io.BytesIO) -> None:
+    def __init__(self, data: _Buffer) -> None:
         self._data = data
 
-    def makefile(self, mode: str) -> io.BytesIO:
+    def makefile(self, mode: str) -> _Buffer:
         return self._data
 
 
-def _parsed_head(data: io.BytesIO) -> http.client.HTTPResponse:
+def _parsed_head(data: _Buffer) -> http.client.HTTPResponse:
     """`http.client`'s reading of the status line and headers in ``data``.
 
     Raises:
@@ -157,7 +170,7 @@ class _Framing:
     def __init__(self) -> None:
         self.head_end = 0  # 0: the head is not whole yet
         self._head_read: http.client.HTTPResponse | None = None
-        self._buffer = io.BytesIO()  # what http.client reads the response from
+        self._buffer = _Buffer()  # what http.client reads the response from
         self._head_refused: Exception | None = None  # why http.client did
         self.length: int | None = None  # body bytes expected, if known
         self.chunked = False
@@ -188,7 +201,7 @@ class _Framing:
                 break
             del data[: end + 4]  # 100 Continue: http.client skips it too
         self.head_end = end + 4
-        self._buffer = io.BytesIO(data[: self.head_end])
+        self._buffer = _Buffer(data[: self.head_end])
         try:
             reply = _parsed_head(self._buffer)
         except (http.client.HTTPException, ValueError) as refused:
@@ -213,7 +226,7 @@ class _Framing:
             raise self._head_refused
         head = self._head_read
         if head is None:  # closed, or too long, before the head was whole
-            return _parsed_head(io.BytesIO(data))
+            return _parsed_head(_Buffer(data))
         # http.client has read the buffer up to the head's end: the body
         # goes after it, for the response to read next.
         buffer = self._buffer
